@@ -1,0 +1,110 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { createAppRouter } from '@tether/protocol';
+import { createMemoryBus } from './bus/memory-bus';
+import { createAccessTokens } from './chat/access-tokens';
+import { createChatServices } from './chat/chat-services';
+import { CHAT_MIGRATIONS } from './chat/migrations';
+import type { Config } from './config';
+import { createLogger, type Logger } from './logger';
+import { sweepIdempotencyKeys } from './store/idempotency';
+import { migrate } from './store/migrate';
+import { createPgliteStore } from './store/pglite-store';
+import { PLUMBING_MIGRATIONS } from './store/plumbing-migrations';
+import { createPostgresStore } from './store/postgres-store';
+import type { Store } from './store/store';
+import { createSystemService } from './system-service';
+import { loadTokenSecret } from './token-secret';
+import { createHttpHandler } from './transport/http-handler';
+import { createWebSocketTransport } from './transport/websocket-server';
+
+export interface TetherServer {
+  /** `http://host:port`; the WebSocket endpoint is `ws://host:port/trpc`. */
+  readonly url: string;
+  readonly port: number;
+  readonly store: Store;
+  /** Graceful: reconnect notice, drain, close 1012, then close the store. Idempotent. */
+  close(): Promise<void>;
+}
+
+/** Idempotency keys are kept twice as long as design.md promises (24 h). */
+const IDEMPOTENCY_RETENTION_HOURS = 48;
+const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+
+function openStore(config: Config): Promise<Store> {
+  return config.databaseUrl
+    ? createPostgresStore({ url: config.databaseUrl, schema: config.databaseSchema })
+    : createPgliteStore({ dataDir: join(config.dataDir, 'pglite') });
+}
+
+/** Composes config -> store -> bus -> domain services -> router -> HTTP + WebSocket, and listens. */
+export async function startServer(
+  config: Config,
+  logger: Logger = createLogger(config.logLevel),
+): Promise<TetherServer> {
+  const store = await openStore(config);
+  const applied = await migrate(store, [...PLUMBING_MIGRATIONS, ...CHAT_MIGRATIONS]);
+  if (applied.length > 0) logger.info('store.migrated', { engine: store.engine, applied });
+  if (config.redisUrl) {
+    logger.warn('bus.redis_pending', { message: 'REDIS_URL is set but this version fans out in-process only' });
+  }
+  const bus = createMemoryBus();
+  const accessTokens = createAccessTokens({
+    secret: await loadTokenSecret(config.tokenSecret, config.dataDir),
+    ttlSeconds: config.accessTokenTtlSeconds,
+  });
+
+  let stopping = false;
+  const router = createAppRouter({
+    ...createChatServices({ store, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),
+    system: createSystemService({ version: config.version, connectionCount: () => websocket.connectionCount }),
+  });
+  const authenticate = (token: string) => accessTokens.verify(token);
+  const websocket = createWebSocketTransport({ router, authenticate, config, logger });
+  const http = createServer(
+    createHttpHandler({
+      router,
+      authenticate,
+      webRoot: config.webRoot,
+      maxBodyBytes: config.limits.maxPayloadBytes,
+      logger,
+      isReady: async () => !stopping && (await store.query('SELECT 1').then(() => true)),
+    }),
+  );
+  http.on('upgrade', websocket.handleUpgrade);
+  await new Promise<void>((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(config.port, config.host, () => resolve());
+  });
+  const { port } = http.address() as AddressInfo;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info('server.listening', { url, engine: store.engine, version: config.version });
+
+  const sweep = setInterval(() => {
+    sweepIdempotencyKeys(store, IDEMPOTENCY_RETENTION_HOURS).catch((error: Error) =>
+      logger.warn('store.sweep_failed', { message: error.message }),
+    );
+  }, SWEEP_INTERVAL_MS).unref();
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    store,
+    close() {
+      closing ??= (async () => {
+        stopping = true;
+        clearInterval(sweep);
+        logger.info('server.stopping', { connections: websocket.connectionCount });
+        await websocket.shutdown(config.shutdownDrainMs);
+        http.closeAllConnections();
+        await new Promise((resolve) => http.close(resolve));
+        await bus.close();
+        await store.close();
+        logger.info('server.stopped');
+      })();
+      return closing;
+    },
+  };
+}

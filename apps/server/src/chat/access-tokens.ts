@@ -1,0 +1,52 @@
+import type { Principal } from '@tether/protocol';
+import { errors, jwtVerify, SignJWT } from 'jose';
+
+const ISSUER = 'tether';
+const AUDIENCE = 'tether:access';
+
+export interface AccessTokens {
+  issue(principal: Principal): Promise<{ token: string; expiresAt: Date }>;
+  /** Throws `InvalidAccessToken` for a forged, malformed or expired token. */
+  verify(token: string): Promise<Principal>;
+}
+
+export class InvalidAccessToken extends Error {
+  constructor(readonly reason: 'expired' | 'invalid') {
+    super(reason === 'expired' ? 'access token expired: refresh it' : 'access token invalid');
+  }
+}
+
+/** Short-lived HS256 JWTs signed with the server's secret. */
+export function createAccessTokens(options: { secret: Uint8Array; ttlSeconds: number }): AccessTokens {
+  const { secret, ttlSeconds } = options;
+  return {
+    async issue(principal) {
+      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+      const token = await new SignJWT({ name: principal.username, kind: principal.kind })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject(principal.userId)
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setIssuedAt()
+        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .sign(secret);
+      return { token, expiresAt };
+    },
+    async verify(token) {
+      try {
+        const { payload } = await jwtVerify(token, secret, {
+          issuer: ISSUER,
+          audience: AUDIENCE,
+          algorithms: ['HS256'],
+        });
+        if (payload.kind !== 'user' || typeof payload.sub !== 'string' || typeof payload.name !== 'string') {
+          throw new InvalidAccessToken('invalid');
+        }
+        return { kind: 'user', userId: payload.sub, username: payload.name };
+      } catch (error) {
+        if (error instanceof InvalidAccessToken) throw error;
+        throw new InvalidAccessToken(error instanceof errors.JWTExpired ? 'expired' : 'invalid');
+      }
+    },
+  };
+}

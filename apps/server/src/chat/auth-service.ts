@@ -1,0 +1,125 @@
+import { createHash, randomBytes, randomUUID } from 'node:crypto';
+import type { AuthSession, Principal, Services, User } from '@tether/protocol';
+import { TRPCError } from '@trpc/server';
+import type { Queryable, Store } from '../store/store';
+import { isUniqueViolation } from '../store/store';
+import type { AccessTokens } from './access-tokens';
+import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords';
+
+interface UserRow {
+  id: string;
+  username: string;
+  password_hash: string;
+  created_at: Date;
+}
+
+const toUser = (row: Omit<UserRow, 'password_hash'>): User => ({
+  id: row.id,
+  username: row.username,
+  createdAt: row.created_at,
+});
+
+const hashRefreshToken = (token: string) => createHash('sha256').update(token).digest('base64url');
+
+const unauthorized = (message: string) => new TRPCError({ code: 'UNAUTHORIZED', message });
+
+export interface AuthServiceOptions {
+  store: Store;
+  accessTokens: AccessTokens;
+  refreshTokenTtlDays: number;
+}
+
+/** Sign-up, sign-in and rotating refresh tokens. A reused refresh token revokes its whole family. */
+export function createAuthService({ store, accessTokens, refreshTokenTtlDays }: AuthServiceOptions): Services['auth'] {
+  async function openSession(tx: Queryable, user: User, familyId: string): Promise<AuthSession> {
+    const refreshToken = randomBytes(32).toString('base64url');
+    await tx.query(
+      `INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at)
+       VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
+      [hashRefreshToken(refreshToken), user.id, familyId, refreshTokenTtlDays],
+    );
+    const principal: Principal = { kind: 'user', userId: user.id, username: user.username };
+    const access = await accessTokens.issue(principal);
+    return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
+  }
+
+  return {
+    async signUp({ username, password }) {
+      const passwordHash = await hashPassword(password);
+      try {
+        return await store.transaction(async (tx) => {
+          const [row] = await tx.query<UserRow>(
+            'INSERT INTO users (id, username, password_hash) VALUES ($1, $2, $3) RETURNING id, username, created_at',
+            [randomUUID(), username, passwordHash],
+          );
+          if (!row) throw new Error('insert returned no user');
+          return openSession(tx, toUser(row), randomUUID());
+        });
+      } catch (error) {
+        if (isUniqueViolation(error)) {
+          throw new TRPCError({ code: 'CONFLICT', message: `username "${username}" is taken` });
+        }
+        throw error;
+      }
+    },
+
+    async signIn({ username, password }) {
+      const [row] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
+      const valid = await verifyPassword(password, row?.password_hash ?? (await DECOY_PASSWORD_HASH));
+      if (!row || !valid) throw unauthorized('wrong username or password');
+      return store.transaction((tx) => openSession(tx, toUser(row), randomUUID()));
+    },
+
+    async refresh({ refreshToken }) {
+      const outcome = await store.transaction(async (tx) => {
+        const [token] = await tx.query<{
+          user_id: string;
+          family_id: string;
+          expired: boolean;
+          used_at: Date | null;
+          revoked_at: Date | null;
+        }>(
+          `SELECT user_id, family_id, expires_at < now() AS expired, used_at, revoked_at
+           FROM refresh_tokens WHERE token_hash = $1 FOR UPDATE`,
+          [hashRefreshToken(refreshToken)],
+        );
+        if (!token) return { ok: false, error: 'refresh token unknown: sign in again' } as const;
+        if (token.used_at || token.revoked_at) {
+          // A rotated token came back: it may be stolen, so end every session of its family.
+          await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
+            token.family_id,
+          ]);
+          return { ok: false, error: 'refresh token already used or revoked: sign in again' } as const;
+        }
+        if (token.expired) return { ok: false, error: 'refresh token expired: sign in again' } as const;
+        await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [
+          hashRefreshToken(refreshToken),
+        ]);
+        const [user] = await tx.query<UserRow>('SELECT id, username, created_at FROM users WHERE id = $1', [
+          token.user_id,
+        ]);
+        if (!user) return { ok: false, error: 'user no longer exists' } as const;
+        return { ok: true, session: await openSession(tx, toUser(user), token.family_id) } as const;
+      });
+      // The family revocation above must commit, so the error is thrown after the transaction.
+      if (!outcome.ok) throw unauthorized(outcome.error);
+      return outcome.session;
+    },
+
+    async signOut({ refreshToken }) {
+      await store.query(
+        `UPDATE refresh_tokens SET revoked_at = now()
+         WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
+        [hashRefreshToken(refreshToken)],
+      );
+    },
+
+    async me(principal) {
+      const [row] = await store.query<UserRow>('SELECT id, username, created_at FROM users WHERE id = $1', [
+        principal.userId,
+      ]);
+      if (!row) throw unauthorized('user no longer exists');
+      return toUser(row);
+    },
+  };
+}

@@ -1,0 +1,26 @@
+import type { Services } from '@tether/protocol';
+import type { Bus } from '../bus/bus';
+import type { Store } from '../store/store';
+import type { AccessTokens } from './access-tokens';
+import { createAuthService } from './auth-service';
+import { createMessagesService } from './messages-service';
+import { createRoomEventLog } from './room-events';
+import { createRoomsService } from './rooms-service';
+
+export interface ChatServicesOptions {
+  store: Store;
+  bus: Bus;
+  accessTokens: AccessTokens;
+  refreshTokenTtlDays: number;
+}
+
+/** The chat domain: everything in `Services` but the generic `system`. */
+export function createChatServices(options: ChatServicesOptions): Omit<Services, 'system'> {
+  const { store, bus, accessTokens, refreshTokenTtlDays } = options;
+  const events = createRoomEventLog(store, bus);
+  return {
+    auth: createAuthService({ store, accessTokens, refreshTokenTtlDays }),
+    rooms: createRoomsService({ store, events }),
+    messages: createMessagesService({ store, events }),
+  };
+}

@@ -1,0 +1,106 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { Principal, Services } from '@tether/protocol';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { storeEngines } from '../../test/helpers/test-stores';
+import { createMemoryBus } from '../bus/memory-bus';
+import type { Store } from '../store/store';
+import { readEvents } from '../streams/event-log';
+import { createAccessTokens } from './access-tokens';
+import { createChatServices } from './chat-services';
+import { roomStreamId } from './room-events';
+
+const key = () => `key-${randomUUID()}`;
+
+describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engine) => {
+  let store: Store;
+  let chat: Omit<Services, 'system'>;
+  let alice: Principal;
+  let roomId: string;
+
+  beforeEach(async () => {
+    store = await engine.open();
+    chat = createChatServices({
+      store,
+      bus: createMemoryBus(),
+      accessTokens: createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }),
+      refreshTokenTtlDays: 1,
+    });
+    const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' });
+    alice = { kind: 'user', userId: session.user.id, username: 'alice' };
+    roomId = (await chat.rooms.create(alice, { name: 'general', visibility: 'public' })).id;
+  });
+  afterEach(async () => {
+    await store.close();
+  });
+
+  it('assigns gap-free, unique seqs to concurrent sends in one room', async () => {
+    const sends = Array.from({ length: 40 }, (_, i) =>
+      chat.messages.send(alice, { roomId, body: `message ${i}`, idempotencyKey: key() }),
+    );
+    const messages = await Promise.all(sends);
+    const seqs = messages.map((m) => m.seq).sort((a, b) => a - b);
+    // seq 1 is alice's member.joined when she created the room.
+    expect(seqs).toEqual(Array.from({ length: 40 }, (_, i) => i + 2));
+    const log = await readEvents<{ seq: number }>(store, roomStreamId(roomId), { afterSeq: 0, limit: 100 });
+    expect(log.map((e) => e.seq)).toEqual(Array.from({ length: 41 }, (_, i) => i + 1));
+  });
+
+  it('pages history newest first with a beforeSeq cursor', async () => {
+    for (let i = 0; i < 7; i += 1) {
+      await chat.messages.send(alice, { roomId, body: `m${i}`, idempotencyKey: key() });
+    }
+    const first = await chat.messages.list(alice, { roomId, limit: 3 });
+    expect(first.messages.map((m) => m.body)).toEqual(['m6', 'm5', 'm4']);
+    const second = await chat.messages.list(alice, { roomId, limit: 3, beforeSeq: first.nextBeforeSeq ?? -1 });
+    expect(second.messages.map((m) => m.body)).toEqual(['m3', 'm2', 'm1']);
+    const last = await chat.messages.list(alice, { roomId, limit: 3, beforeSeq: second.nextBeforeSeq ?? -1 });
+    expect(last.messages.map((m) => m.body)).toEqual(['m0']);
+    expect(last.nextBeforeSeq).toBeNull();
+  });
+
+  it('returns the first message for a repeated idempotency key and applies it once', async () => {
+    const idempotencyKey = key();
+    const input = { roomId, body: 'only once', idempotencyKey };
+    const results = await Promise.all([
+      chat.messages.send(alice, input),
+      chat.messages.send(alice, input),
+      chat.messages.send(alice, input),
+    ]);
+    const again = await chat.messages.send(alice, input);
+    for (const result of [...results, again]) expect(result).toEqual(results[0]);
+    const page = await chat.messages.list(alice, { roomId, limit: 10 });
+    expect(page.messages.filter((m) => m.body === 'only once')).toHaveLength(1);
+  });
+
+  it('refuses a repeated idempotency key carrying a different request', async () => {
+    const idempotencyKey = key();
+    await chat.messages.send(alice, { roomId, body: 'first', idempotencyKey });
+    await expect(chat.messages.send(alice, { roomId, body: 'second', idempotencyKey })).rejects.toMatchObject({
+      code: 'CONFLICT',
+    });
+  });
+
+  it('records edits and deletions as events and hides deleted messages from history', async () => {
+    const message = await chat.messages.send(alice, { roomId, body: 'draft', idempotencyKey: key() });
+    const edited = await chat.messages.edit(alice, { messageId: message.id, body: 'final' });
+    expect(edited.body).toBe('final');
+    expect(edited.editedAt).toBeInstanceOf(Date);
+    await chat.messages.delete(alice, { messageId: message.id });
+    expect((await chat.messages.list(alice, { roomId, limit: 10 })).messages).toEqual([]);
+    const log = await readEvents<{ type: string }>(store, roomStreamId(roomId), { afterSeq: 0, limit: 10 });
+    expect(log.map((e) => e.type)).toEqual(['member.joined', 'message.sent', 'message.edited', 'message.deleted']);
+  });
+
+  it('rotates refresh tokens and revokes the family when a used one comes back', async () => {
+    const first = await chat.auth.signIn({ username: 'alice', password: 'long enough password' });
+    const second = await chat.auth.refresh({ refreshToken: first.refreshToken });
+    expect(second.refreshToken).not.toBe(first.refreshToken);
+    await expect(chat.auth.refresh({ refreshToken: first.refreshToken })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    // The reuse revoked the whole family, including the newest token.
+    await expect(chat.auth.refresh({ refreshToken: second.refreshToken })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+  });
+});

@@ -1,0 +1,50 @@
+import type { Migration } from '../store/migrate';
+
+/** The chat domain's tables. Room events live in the plumbing's event log (stream `room:<id>`). */
+export const CHAT_MIGRATIONS: readonly Migration[] = [
+  {
+    id: 'chat-001-initial',
+    sql: `
+      CREATE TABLE users (
+        id uuid PRIMARY KEY,
+        username text NOT NULL UNIQUE,
+        password_hash text NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE refresh_tokens (
+        token_hash text PRIMARY KEY,
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        family_id uuid NOT NULL,
+        expires_at timestamptz NOT NULL,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        used_at timestamptz,
+        revoked_at timestamptz
+      );
+      CREATE INDEX refresh_tokens_family ON refresh_tokens (family_id);
+      CREATE TABLE rooms (
+        id uuid PRIMARY KEY,
+        name text NOT NULL UNIQUE,
+        visibility text NOT NULL CHECK (visibility IN ('public', 'private')),
+        created_by uuid NOT NULL REFERENCES users (id),
+        created_at timestamptz NOT NULL DEFAULT now()
+      );
+      CREATE TABLE room_members (
+        room_id uuid NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        joined_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (room_id, user_id)
+      );
+      CREATE INDEX room_members_user ON room_members (user_id);
+      CREATE TABLE messages (
+        id uuid PRIMARY KEY,
+        room_id uuid NOT NULL REFERENCES rooms (id) ON DELETE CASCADE,
+        seq integer NOT NULL,
+        author_id uuid NOT NULL REFERENCES users (id),
+        body text NOT NULL,
+        created_at timestamptz NOT NULL,
+        edited_at timestamptz,
+        deleted_at timestamptz,
+        UNIQUE (room_id, seq)
+      );`,
+  },
+];

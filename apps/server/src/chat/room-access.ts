@@ -1,0 +1,65 @@
+import type { Room } from '@tether/protocol';
+import { TRPCError } from '@trpc/server';
+import type { Queryable } from '../store/store';
+
+interface RoomRow {
+  id: string;
+  name: string;
+  visibility: Room['visibility'];
+  created_by: string;
+  created_at: Date;
+  is_member: boolean;
+  member_count: number;
+  last_seq: number;
+}
+
+/** Rooms as seen by user $1; the seq comes from the room's stream in the event log. */
+export const ROOM_SELECT = `
+  SELECT r.id, r.name, r.visibility, r.created_by, r.created_at,
+    EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member,
+    (SELECT count(*)::integer FROM room_members m WHERE m.room_id = r.id) AS member_count,
+    COALESCE((SELECT s.last_seq FROM event_streams s WHERE s.stream_id = 'room:' || r.id), 0) AS last_seq
+  FROM rooms r`;
+
+export const toRoom = (row: RoomRow): Room => ({
+  id: row.id,
+  name: row.name,
+  visibility: row.visibility,
+  createdBy: row.created_by,
+  createdAt: row.created_at,
+  isMember: row.is_member,
+  memberCount: row.member_count,
+  lastSeq: row.last_seq,
+});
+
+export async function findRoom(db: Queryable, userId: string, roomId: string): Promise<Room> {
+  const [row] = await db.query<RoomRow>(`${ROOM_SELECT} WHERE r.id = $2`, [userId, roomId]);
+  if (!row) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such room' });
+  return toRoom(row);
+}
+
+export async function listRooms(db: Queryable, userId: string): Promise<Room[]> {
+  const rows = await db.query<RoomRow>(
+    `${ROOM_SELECT} WHERE r.visibility = 'public'
+       OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1)
+     ORDER BY r.name`,
+    [userId],
+  );
+  return rows.map(toRoom);
+}
+
+/** Public rooms are readable by every signed-in user; private rooms by members only. */
+export async function roomForReading(db: Queryable, userId: string, roomId: string): Promise<Room> {
+  const room = await findRoom(db, userId, roomId);
+  if (room.visibility === 'private' && !room.isMember) {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'this private room is for members only' });
+  }
+  return room;
+}
+
+/** Changing a room's content needs membership. */
+export async function roomForWriting(db: Queryable, userId: string, roomId: string): Promise<Room> {
+  const room = await roomForReading(db, userId, roomId);
+  if (!room.isMember) throw new TRPCError({ code: 'FORBIDDEN', message: 'join the room first' });
+  return room;
+}

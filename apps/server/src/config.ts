@@ -1,0 +1,46 @@
+/** Everything the server needs, typed. `env.ts` builds it from the environment; tests build it directly. */
+export interface Config {
+  host: string;
+  /** 0 picks a free port. */
+  port: number;
+  /** PGlite's data and the generated token secret live here. */
+  dataDir: string;
+  /** When set, PostgreSQL instead of PGlite. */
+  databaseUrl: string | undefined;
+  /** PostgreSQL schema (tests isolate themselves in one). */
+  databaseSchema: string | undefined;
+  /** Accepted for the Redis bus to come; until then the bus is in-process. */
+  redisUrl: string | undefined;
+  /** Browser origins allowed to open a WebSocket, besides the server's own. */
+  allowedOrigins: string[];
+  /** HMAC secret for access tokens; generated into the data dir when absent. */
+  tokenSecret: string | undefined;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlDays: number;
+  /** The built web app to serve at `/`, if it exists. */
+  webRoot: string | undefined;
+  limits: {
+    maxPayloadBytes: number;
+    maxConnections: number;
+    handshakeTimeoutMs: number;
+  };
+  heartbeat: {
+    /** Ping a connection after this much silence. */
+    pingAfterMs: number;
+    /** Terminate it when nothing arrives this long after the ping. */
+    terminateAfterMs: number;
+  };
+  /** How long in-flight work may finish after the reconnect notice, on shutdown. */
+  shutdownDrainMs: number;
+  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
+  /** Exposed by `system.health`. */
+  version: string;
+}
+
+export const DEFAULT_LIMITS: Config['limits'] = {
+  maxPayloadBytes: 1024 * 1024,
+  maxConnections: 10_000,
+  handshakeTimeoutMs: 5_000,
+};
+
+export const DEFAULT_HEARTBEAT: Config['heartbeat'] = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

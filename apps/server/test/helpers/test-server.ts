@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createTetherClient, type TetherClient, type TetherClientOptions } from '@tether/client/node';
+import { type AuthSession, PROTOCOL_VERSION } from '@tether/protocol';
+import { startServer, type TetherServer } from '../../src/app';
+import { type Config, DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '../../src/config';
+import { createLogger } from '../../src/logger';
+
+export interface TestServer extends TetherServer {
+  wsUrl: string;
+  config: Config;
+  /** Stops the server and deletes its data dir. */
+  dispose(): Promise<void>;
+}
+
+export type ConfigOverrides = Partial<Omit<Config, 'limits' | 'heartbeat'>> & {
+  limits?: Partial<Config['limits']>;
+  heartbeat?: Partial<Config['heartbeat']>;
+};
+
+/** A real server on an ephemeral loopback port, with PGlite in a temporary data dir. */
+export async function startTestServer(overrides: ConfigOverrides = {}): Promise<TestServer> {
+  const dataDir = overrides.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-test-')));
+  const config: Config = {
+    host: '127.0.0.1',
+    port: 0,
+    dataDir,
+    databaseUrl: undefined,
+    databaseSchema: undefined,
+    redisUrl: undefined,
+    allowedOrigins: [],
+    tokenSecret: randomBytes(32).toString('base64url'),
+    accessTokenTtlSeconds: 900,
+    refreshTokenTtlDays: 30,
+    webRoot: undefined,
+    shutdownDrainMs: 0,
+    logLevel: 'silent',
+    version: 'test',
+    ...overrides,
+    limits: { ...DEFAULT_LIMITS, ...overrides.limits },
+    heartbeat: { ...DEFAULT_HEARTBEAT, ...overrides.heartbeat },
+  };
+  const server = await startServer(config, createLogger(config.logLevel));
+  return {
+    ...server,
+    config,
+    wsUrl: `${server.url.replace('http', 'ws')}/trpc`,
+    async dispose() {
+      await server.close();
+      if (!overrides.dataDir) await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Test clients reconnect fast and are disposed by `disposeAll`. */
+export function clientFactory(wsUrl: () => string) {
+  const clients: TetherClient[] = [];
+  return {
+    connect(options: Partial<TetherClientOptions> = {}): TetherClient {
+      const client = createTetherClient({
+        url: wsUrl(),
+        clientName: 'tether-tests',
+        retry: { baseMs: 20, maxMs: 200 },
+        ...options,
+      });
+      clients.push(client);
+      return client;
+    },
+    async disposeAll() {
+      await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    },
+  };
+}
+
+/** Signs up a user with a unique name on an anonymous connection; returns the session and a signed-in client. */
+export async function signUpUser(
+  factory: ReturnType<typeof clientFactory>,
+  prefix: string,
+): Promise<{ session: AuthSession; client: TetherClient }> {
+  const anonymous = factory.connect();
+  const session = await anonymous.trpc.auth.signUp.mutate({
+    username: `${prefix}-${randomBytes(3).toString('hex')}`,
+    password: 'correct horse battery staple',
+  });
+  await anonymous.dispose();
+  const client = factory.connect({ getToken: () => session.accessToken });
+  return { session, client };
+}
+
+export const CURRENT_PROTOCOL_VERSION = String(PROTOCOL_VERSION);

@@ -1,0 +1,62 @@
+/** The connection as an application sees it (design.md, "Status is observable"). */
+export type ConnectionStatus =
+  | { state: 'connecting' }
+  | { state: 'connected' }
+  | { state: 'reconnecting'; attempt: number; retryInMs: number; lastCloseCode: number | null; lastCloseReason: string }
+  | { state: 'closed'; reason: ClosedReason; lastCloseCode: number | null };
+
+/** Why a client stopped: disposed by the application, or told by the server that retrying cannot help. */
+export type ClosedReason = 'disposed' | 'upgrade-required' | 'server-closed';
+
+export type ConnectionState = ConnectionStatus['state'];
+
+export interface StatusObservable {
+  get(): ConnectionStatus;
+  /** Calls `listener` on every change; returns the unsubscribe function. */
+  subscribe(listener: (status: ConnectionStatus) => void): () => void;
+  /** Resolves on the first status in `state` (now or later); rejects if the client closes first. */
+  waitFor(state: ConnectionState, options?: { signal?: AbortSignal }): Promise<ConnectionStatus>;
+}
+
+export function createStatus(initial: ConnectionStatus): StatusObservable & { set(status: ConnectionStatus): void } {
+  let current = initial;
+  const listeners = new Set<(status: ConnectionStatus) => void>();
+  const subscribe = (listener: (status: ConnectionStatus) => void) => {
+    listeners.add(listener);
+    return () => {
+      listeners.delete(listener);
+    };
+  };
+  return {
+    get: () => current,
+    set(status) {
+      current = status;
+      for (const listener of [...listeners]) listener(status);
+    },
+    subscribe,
+    waitFor(state, { signal } = {}) {
+      return new Promise((resolve, reject) => {
+        const check = (status: ConnectionStatus) => {
+          if (status.state === state) {
+            stop();
+            resolve(status);
+          } else if (status.state === 'closed') {
+            stop();
+            reject(new Error(`connection closed (${status.reason}) before it was ${state}`));
+          }
+        };
+        const onAbort = () => {
+          stop();
+          reject(signal?.reason ?? new Error('aborted'));
+        };
+        const unsubscribe = subscribe(check);
+        const stop = () => {
+          unsubscribe();
+          signal?.removeEventListener('abort', onAbort);
+        };
+        signal?.addEventListener('abort', onAbort, { once: true });
+        check(current);
+      });
+    },
+  };
+}

@@ -1,0 +1,50 @@
+import { tracked } from '@trpc/server';
+import { z } from 'zod';
+import { type RoomEvent, roomEventsInputSchema } from '../schemas/events';
+import {
+  createRoomInputSchema,
+  inviteInputSchema,
+  memberSchema,
+  roomRefInputSchema,
+  roomSchema,
+} from '../schemas/rooms';
+import type { Services } from '../services';
+import { authedProcedure, router } from '../trpc';
+
+async function* trackBySeq(events: AsyncIterable<RoomEvent>) {
+  for await (const event of events) yield tracked(String(event.seq), event);
+}
+
+export function createRoomsRouter(rooms: Services['rooms']) {
+  return router({
+    create: authedProcedure
+      .input(createRoomInputSchema)
+      .output(roomSchema)
+      .mutation(({ ctx, input }) => rooms.create(ctx.principal, input)),
+    list: authedProcedure.output(z.array(roomSchema)).query(({ ctx }) => rooms.list(ctx.principal)),
+    join: authedProcedure
+      .input(roomRefInputSchema)
+      .output(roomSchema)
+      .mutation(({ ctx, input }) => rooms.join(ctx.principal, input)),
+    leave: authedProcedure
+      .input(roomRefInputSchema)
+      .output(z.void())
+      .mutation(({ ctx, input }) => rooms.leave(ctx.principal, input)),
+    invite: authedProcedure
+      .input(inviteInputSchema)
+      .output(memberSchema)
+      .mutation(({ ctx, input }) => rooms.invite(ctx.principal, input)),
+    members: authedProcedure
+      .input(roomRefInputSchema)
+      .output(z.array(memberSchema))
+      .query(({ ctx, input }) => rooms.members(ctx.principal, input)),
+    /** Durable room events, each tracked by its seq so a reconnect resumes with `lastEventId`. */
+    events: authedProcedure.input(roomEventsInputSchema).subscription(async ({ ctx, input, signal }) => {
+      const afterSeq = input.lastEventId == null ? null : Number(input.lastEventId);
+      const query = { roomId: input.roomId, afterSeq };
+      // Awaited here so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
+      const events = await rooms.events(ctx.principal, query, signal ?? new AbortController().signal);
+      return trackBySeq(events);
+    }),
+  });
+}

@@ -1,0 +1,51 @@
+import type { Principal } from './context';
+import type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
+import type { User } from './schemas/common';
+import type { RoomEvent, RoomEventsQuery } from './schemas/events';
+import type {
+  DeleteMessageInput,
+  EditMessageInput,
+  ListMessagesInput,
+  Message,
+  MessagePage,
+  SendMessageInput,
+} from './schemas/messages';
+import type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput } from './schemas/rooms';
+import type { Health } from './schemas/system';
+
+/**
+ * What a server implements to serve the contract. The router in this package
+ * calls these after validating input and authentication, so implementations
+ * receive parsed input and a known principal. Failures are thrown as `TRPCError`.
+ */
+export interface Services {
+  auth: {
+    signUp(input: Credentials): Promise<AuthSession>;
+    signIn(input: Credentials): Promise<AuthSession>;
+    refresh(input: RefreshInput): Promise<AuthSession>;
+    signOut(input: RefreshInput): Promise<void>;
+    me(principal: Principal): Promise<User>;
+  };
+  rooms: {
+    create(principal: Principal, input: CreateRoomInput): Promise<Room>;
+    list(principal: Principal): Promise<Room[]>;
+    join(principal: Principal, input: RoomRefInput): Promise<Room>;
+    leave(principal: Principal, input: RoomRefInput): Promise<void>;
+    invite(principal: Principal, input: InviteInput): Promise<Member>;
+    members(principal: Principal, input: RoomRefInput): Promise<Member[]>;
+    /**
+     * Checks access (rejecting before the subscription starts), then returns a stream that
+     * replays `seq > afterSeq` and goes live, each event once and in seq order, until `signal` aborts.
+     */
+    events(principal: Principal, query: RoomEventsQuery, signal: AbortSignal): Promise<AsyncIterable<RoomEvent>>;
+  };
+  messages: {
+    send(principal: Principal, input: SendMessageInput): Promise<Message>;
+    edit(principal: Principal, input: EditMessageInput): Promise<Message>;
+    delete(principal: Principal, input: DeleteMessageInput): Promise<void>;
+    list(principal: Principal, input: ListMessagesInput): Promise<MessagePage>;
+  };
+  system: {
+    health(): Promise<Health>;
+  };
+}
