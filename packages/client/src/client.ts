@@ -33,7 +33,23 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
   const { url, getToken, clientName, keepAlive, retry, WebSocket } = resolveOptions(options);
   const status = createStatus({ state: 'connecting' });
   let lastClose: { code: number | null; reason: string } = { code: null, reason: '' };
+  /** The retry tRPC has scheduled, so a status shown later can say how long is left. */
+  let scheduled: { attempt: number; at: number } = { attempt: 1, at: 0 };
   let disposed = false;
+
+  // tRPC opens a replacement socket while the old one still serves (after a
+  // server's reconnect notice); until no socket is open, the client is connected.
+  const isSocketOpen = () => wsClient.connection?.state === 'open';
+  const showReconnecting = () => {
+    if (disposed || isSocketOpen()) return;
+    status.set({
+      state: 'reconnecting',
+      attempt: scheduled.attempt,
+      retryInMs: Math.max(0, scheduled.at - Date.now()),
+      lastCloseCode: lastClose.code,
+      lastCloseReason: lastClose.reason,
+    });
+  };
 
   const wsClient = createWSClient({
     url,
@@ -46,15 +62,8 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
     keepAlive: { enabled: true, ...keepAlive },
     retryDelayMs: (attemptIndex) => {
       const retryInMs = fullJitterBackoff(attemptIndex, retry);
-      if (!disposed) {
-        status.set({
-          state: 'reconnecting',
-          attempt: attemptIndex + 1,
-          retryInMs,
-          lastCloseCode: lastClose.code,
-          lastCloseReason: lastClose.reason,
-        });
-      }
+      scheduled = { attempt: attemptIndex + 1, at: Date.now() + retryInMs };
+      showReconnecting();
       return retryInMs;
     },
     onOpen: () => {
@@ -62,10 +71,13 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
     },
     onClose: (event) => {
       if (disposed) return;
+      // tRPC passes the CloseEvent, though its type names only `code`.
       const closeEvent = event as { code?: number; reason?: string } | undefined;
       lastClose = { code: closeEvent?.code ?? null, reason: closeEvent?.reason ?? '' };
       if (lastClose.code !== null && FATAL_CLOSE_CODES.has(lastClose.code)) {
         void shutdown({ state: 'closed', reason: closedReasonFor(lastClose.code), lastCloseCode: lastClose.code });
+      } else {
+        showReconnecting();
       }
     },
   });

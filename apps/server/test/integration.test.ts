@@ -1,0 +1,201 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RoomEvent } from '@tether/protocol';
+import { TRPCClientError } from '@trpc/client';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { createAccessTokens } from '../src/chat/access-tokens';
+import { clientFactory, signUpUser, startTestServer, type TestServer } from './helpers/test-server';
+
+let server: TestServer;
+const clients = clientFactory(() => server.wsUrl);
+const key = () => `k-${randomUUID()}`;
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterEach(() => clients.disposeAll());
+afterAll(() => server.dispose());
+
+/** Collects a subscription's events; `next(n)` resolves once n have arrived. */
+function collect() {
+  const events: RoomEvent[] = [];
+  const waiters: Array<{ count: number; resolve: () => void }> = [];
+  return {
+    events,
+    onData(event: { id: string; data: RoomEvent }) {
+      events.push(event.data);
+      for (const waiter of waiters.filter((w) => events.length >= w.count)) {
+        waiters.splice(waiters.indexOf(waiter), 1);
+        waiter.resolve();
+      }
+    },
+    until(count: number): Promise<RoomEvent[]> {
+      if (events.length >= count) return Promise.resolve(events);
+      return new Promise((resolve) => waiters.push({ count, resolve: () => resolve(events) }));
+    },
+  };
+}
+
+async function expectTrpcError(promise: Promise<unknown>, code: string) {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TRPCClientError);
+  expect((error as TRPCClientError<never>).data?.code).toBe(code);
+  return error as TRPCClientError<never>;
+}
+
+describe('chat over WebSocket', () => {
+  it('delivers messages sent by one user to another subscribed user, with superjson dates', async () => {
+    const alice = await signUpUser(clients, 'alice');
+    const bob = await signUpUser(clients, 'bob');
+    const room = await alice.client.trpc.rooms.create.mutate({ name: `r-${randomBytes(4).toString('hex')}`, visibility: 'public' });
+    await bob.client.trpc.rooms.join.mutate({ roomId: room.id });
+
+    const received = collect();
+    const started = new Promise<void>((resolve) => {
+      bob.client.trpc.rooms.events.subscribe({ roomId: room.id }, { onStarted: () => resolve(), onData: received.onData });
+    });
+    await started;
+    const sent = await alice.client.trpc.messages.send.mutate({ roomId: room.id, body: 'hello bob', idempotencyKey: key() });
+    const [event] = await received.until(1);
+    expect(event).toMatchObject({ type: 'message.sent', seq: sent.seq, message: { body: 'hello bob', id: sent.id } });
+    expect(event?.at).toBeInstanceOf(Date);
+    expect(sent.createdAt).toBeInstanceOf(Date);
+  });
+
+  it('keeps private rooms from non-members: no reading, sending or subscribing', async () => {
+    const owner = await signUpUser(clients, 'owner');
+    const outsider = await signUpUser(clients, 'outsider');
+    const room = await owner.client.trpc.rooms.create.mutate({ name: `p-${randomBytes(4).toString('hex')}`, visibility: 'private' });
+
+    const listed = await outsider.client.trpc.rooms.list.query();
+    expect(listed.map((r) => r.id)).not.toContain(room.id);
+    await expectTrpcError(outsider.client.trpc.messages.list.query({ roomId: room.id }), 'FORBIDDEN');
+    await expectTrpcError(outsider.client.trpc.rooms.members.query({ roomId: room.id }), 'FORBIDDEN');
+    await expectTrpcError(outsider.client.trpc.rooms.join.mutate({ roomId: room.id }), 'FORBIDDEN');
+    await expectTrpcError(
+      outsider.client.trpc.messages.send.mutate({ roomId: room.id, body: 'let me in', idempotencyKey: key() }),
+      'FORBIDDEN',
+    );
+    const subscriptionError = new Promise<unknown>((resolve) => {
+      outsider.client.trpc.rooms.events.subscribe({ roomId: room.id }, { onError: resolve });
+    });
+    expect((await subscriptionError as TRPCClientError<never>).data?.code).toBe('FORBIDDEN');
+
+    // An invitation makes the outsider a member with full access.
+    await owner.client.trpc.rooms.invite.mutate({ roomId: room.id, username: outsider.session.user.username });
+    const members = await outsider.client.trpc.rooms.members.query({ roomId: room.id });
+    expect(members.map((m) => m.user.username).sort()).toEqual(
+      [owner.session.user.username, outsider.session.user.username].sort(),
+    );
+    await outsider.client.trpc.messages.send.mutate({ roomId: room.id, body: 'thanks', idempotencyKey: key() });
+  });
+
+  it('resumes with lastEventId after a disconnect: the missed events exactly once, in order', async () => {
+    const alice = await signUpUser(clients, 'alice');
+    const room = await alice.client.trpc.rooms.create.mutate({ name: `r-${randomBytes(4).toString('hex')}`, visibility: 'public' });
+    for (const body of ['one', 'two']) {
+      await alice.client.trpc.messages.send.mutate({ roomId: room.id, body, idempotencyKey: key() });
+    }
+    const reader = await signUpUser(clients, 'reader');
+    const first = collect();
+    reader.client.trpc.rooms.events.subscribe({ roomId: room.id, lastEventId: '0' }, { onData: first.onData });
+    const seen = await first.until(3);
+    const lastEventId = String(seen.at(-1)?.seq);
+    await reader.client.dispose();
+
+    for (const body of ['three', 'four', 'five']) {
+      await alice.client.trpc.messages.send.mutate({ roomId: room.id, body, idempotencyKey: key() });
+    }
+    const again = clients.connect({ getToken: () => reader.session.accessToken });
+    const resumed = collect();
+    again.trpc.rooms.events.subscribe({ roomId: room.id, lastEventId }, { onData: resumed.onData });
+    const missed = await resumed.until(3);
+    expect(missed.map((e) => (e.type === 'message.sent' ? e.message.body : e.type))).toEqual(['three', 'four', 'five']);
+    expect(missed.map((e) => e.seq)).toEqual([4, 5, 6]);
+  });
+
+  it('answers invalid input with BAD_REQUEST and the zod issues', async () => {
+    const alice = await signUpUser(clients, 'alice');
+    const error = await expectTrpcError(
+      alice.client.trpc.rooms.create.mutate({ name: 'has spaces!', visibility: 'public' }),
+      'BAD_REQUEST',
+    );
+    expect(error.data?.zodIssues).toEqual([
+      expect.objectContaining({ path: ['name'], message: expect.stringContaining('room name may contain only') }),
+    ]);
+    const tooLong = await expectTrpcError(
+      alice.client.trpc.auth.signUp.mutate({ username: 'x', password: 'short' }),
+      'BAD_REQUEST',
+    );
+    expect(tooLong.data?.zodIssues?.map((issue) => issue.path[0]).sort()).toEqual(['password', 'username']);
+  });
+
+  it('refuses calls that need a principal from an anonymous connection', async () => {
+    const anonymous = clients.connect();
+    await expectTrpcError(anonymous.trpc.auth.me.query(), 'UNAUTHORIZED');
+  });
+
+  it('signs in, refreshes, and reports the signed-in user', async () => {
+    const alice = await signUpUser(clients, 'alice');
+    const anonymous = clients.connect();
+    const signedIn = await anonymous.trpc.auth.signIn.mutate({
+      username: alice.session.user.username,
+      password: 'correct horse battery staple',
+    });
+    const refreshed = await anonymous.trpc.auth.refresh.mutate({ refreshToken: signedIn.refreshToken });
+    const client = clients.connect({ getToken: () => refreshed.accessToken });
+    expect(await client.trpc.auth.me.query()).toEqual(alice.session.user);
+    await expectTrpcError(
+      anonymous.trpc.auth.signIn.mutate({ username: alice.session.user.username, password: 'wrong password!' }),
+      'UNAUTHORIZED',
+    );
+  });
+
+  it('reports health with the connection count', async () => {
+    const client = clients.connect();
+    const health = await client.trpc.system.health.query();
+    expect(health).toMatchObject({ status: 'ok', version: 'test', protocolVersion: 1 });
+    expect(health.connections).toBeGreaterThanOrEqual(1);
+  });
+});
+
+describe('token checks', () => {
+  it('closes a WebSocket with 4401 for an expired or forged token', async () => {
+    const secret = new TextEncoder().encode(server.config.tokenSecret);
+    const expired = await createAccessTokens({ secret, ttlSeconds: -60 }).issue({
+      kind: 'user',
+      userId: randomUUID(),
+      username: 'ghost',
+    });
+    const forged = await createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }).issue({
+      kind: 'user',
+      userId: randomUUID(),
+      username: 'ghost',
+    });
+    for (const token of [expired.token, forged.token, 'not-a-jwt']) {
+      const client = clients.connect({ getToken: () => token });
+      const reconnecting = await client.status.waitFor('reconnecting');
+      expect(reconnecting).toMatchObject({ lastCloseCode: 4401 });
+    }
+  });
+
+  it('answers an HTTP call with a bad bearer token with 401', async () => {
+    const response = await fetch(`${server.url}/trpc/auth.me`, { headers: { authorization: 'Bearer forged' } });
+    expect(response.status).toBe(401);
+    const body = (await response.json()) as { error: { json: { data: { code: string } } } };
+    expect(body.error.json.data.code).toBe('UNAUTHORIZED');
+  });
+});
+
+describe('HTTP endpoints', () => {
+  it('serves /healthz, /readyz and tRPC over HTTP on the same port', async () => {
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+    expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
+    const health = (await (await fetch(`${server.url}/trpc/system.health`)).json()) as {
+      result: { data: { json: { status: string } } };
+    };
+    expect(health.result.data.json.status).toBe('ok');
+  });
+});

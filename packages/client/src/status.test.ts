@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { createStatus } from './status';
+
+describe('status observable', () => {
+  it('notifies subscribers of each change and stops after unsubscribe', () => {
+    const status = createStatus({ state: 'connecting' });
+    const seen: string[] = [];
+    const unsubscribe = status.subscribe((s) => seen.push(s.state));
+    status.set({ state: 'connected' });
+    unsubscribe();
+    status.set({ state: 'connecting' });
+    expect(seen).toEqual(['connected']);
+  });
+
+  it('waitFor resolves at once for the current state and later for a future one', async () => {
+    const status = createStatus({ state: 'connected' });
+    await expect(status.waitFor('connected')).resolves.toEqual({ state: 'connected' });
+    const later = status.waitFor('reconnecting');
+    status.set({ state: 'reconnecting', attempt: 1, retryInMs: 10, lastCloseCode: 1012, lastCloseReason: '' });
+    await expect(later).resolves.toMatchObject({ attempt: 1, lastCloseCode: 1012 });
+  });
+
+  it('waitFor rejects when the client closes first, or when aborted', async () => {
+    const status = createStatus({ state: 'connecting' });
+    const closed = status.waitFor('connected');
+    status.set({ state: 'closed', reason: 'upgrade-required', lastCloseCode: 4426 });
+    await expect(closed).rejects.toThrow('upgrade-required');
+    const controller = new AbortController();
+    const aborted = createStatus({ state: 'connecting' }).waitFor('connected', { signal: controller.signal });
+    controller.abort(new Error('gave up'));
+    await expect(aborted).rejects.toThrow('gave up');
+  });
+});
