@@ -24,7 +24,10 @@ afterAll(async () => {
 describe('@tether/client across a server restart', () => {
   it('reports its status, reconnects after a graceful restart and resumes without loss or repeats', async () => {
     const alice = await signUpUser(clients, 'alice');
-    const room = await alice.client.trpc.rooms.create.mutate({ name: `r-${randomUUID().slice(0, 8)}`, visibility: 'public' });
+    const room = await alice.client.trpc.rooms.create.mutate({
+      name: `r-${randomUUID().slice(0, 8)}`,
+      visibility: 'public',
+    });
     const reader = await signUpUser(clients, 'reader');
     const statuses: ConnectionStatus[] = [];
     reader.client.status.subscribe((status) => statuses.push(status));

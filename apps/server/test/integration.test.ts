@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { RoomEvent } from '@tether/protocol';
+import type { AppRouter, RoomEvent } from '@tether/protocol';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokens } from '../src/chat/access-tokens';
@@ -41,23 +41,33 @@ async function expectTrpcError(promise: Promise<unknown>, code: string) {
     (e: unknown) => e,
   );
   expect(error).toBeInstanceOf(TRPCClientError);
-  expect((error as TRPCClientError<never>).data?.code).toBe(code);
-  return error as TRPCClientError<never>;
+  expect((error as TRPCClientError<AppRouter>).data?.code).toBe(code);
+  return error as TRPCClientError<AppRouter>;
 }
 
 describe('chat over WebSocket', () => {
   it('delivers messages sent by one user to another subscribed user, with superjson dates', async () => {
     const alice = await signUpUser(clients, 'alice');
     const bob = await signUpUser(clients, 'bob');
-    const room = await alice.client.trpc.rooms.create.mutate({ name: `r-${randomBytes(4).toString('hex')}`, visibility: 'public' });
+    const room = await alice.client.trpc.rooms.create.mutate({
+      name: `r-${randomBytes(4).toString('hex')}`,
+      visibility: 'public',
+    });
     await bob.client.trpc.rooms.join.mutate({ roomId: room.id });
 
     const received = collect();
     const started = new Promise<void>((resolve) => {
-      bob.client.trpc.rooms.events.subscribe({ roomId: room.id }, { onStarted: () => resolve(), onData: received.onData });
+      bob.client.trpc.rooms.events.subscribe(
+        { roomId: room.id },
+        { onStarted: () => resolve(), onData: received.onData },
+      );
     });
     await started;
-    const sent = await alice.client.trpc.messages.send.mutate({ roomId: room.id, body: 'hello bob', idempotencyKey: key() });
+    const sent = await alice.client.trpc.messages.send.mutate({
+      roomId: room.id,
+      body: 'hello bob',
+      idempotencyKey: key(),
+    });
     const [event] = await received.until(1);
     expect(event).toMatchObject({ type: 'message.sent', seq: sent.seq, message: { body: 'hello bob', id: sent.id } });
     expect(event?.at).toBeInstanceOf(Date);
@@ -67,7 +77,10 @@ describe('chat over WebSocket', () => {
   it('keeps private rooms from non-members: no reading, sending or subscribing', async () => {
     const owner = await signUpUser(clients, 'owner');
     const outsider = await signUpUser(clients, 'outsider');
-    const room = await owner.client.trpc.rooms.create.mutate({ name: `p-${randomBytes(4).toString('hex')}`, visibility: 'private' });
+    const room = await owner.client.trpc.rooms.create.mutate({
+      name: `p-${randomBytes(4).toString('hex')}`,
+      visibility: 'private',
+    });
 
     const listed = await outsider.client.trpc.rooms.list.query();
     expect(listed.map((r) => r.id)).not.toContain(room.id);
@@ -81,7 +94,7 @@ describe('chat over WebSocket', () => {
     const subscriptionError = new Promise<unknown>((resolve) => {
       outsider.client.trpc.rooms.events.subscribe({ roomId: room.id }, { onError: resolve });
     });
-    expect((await subscriptionError as TRPCClientError<never>).data?.code).toBe('FORBIDDEN');
+    expect(((await subscriptionError) as TRPCClientError<AppRouter>).data?.code).toBe('FORBIDDEN');
 
     // An invitation makes the outsider a member with full access.
     await owner.client.trpc.rooms.invite.mutate({ roomId: room.id, username: outsider.session.user.username });
@@ -94,7 +107,10 @@ describe('chat over WebSocket', () => {
 
   it('resumes with lastEventId after a disconnect: the missed events exactly once, in order', async () => {
     const alice = await signUpUser(clients, 'alice');
-    const room = await alice.client.trpc.rooms.create.mutate({ name: `r-${randomBytes(4).toString('hex')}`, visibility: 'public' });
+    const room = await alice.client.trpc.rooms.create.mutate({
+      name: `r-${randomBytes(4).toString('hex')}`,
+      visibility: 'public',
+    });
     for (const body of ['one', 'two']) {
       await alice.client.trpc.messages.send.mutate({ roomId: room.id, body, idempotencyKey: key() });
     }

@@ -20,9 +20,15 @@ afterAll(async () => {
 describe("the stock @trpc/client wsLink (the wire stays tRPC's)", () => {
   it('calls procedures and receives tracked subscription events', async () => {
     const { session, client: tether } = await signUpUser(tetherClients, 'stock');
-    const room = await tether.trpc.rooms.create.mutate({ name: `stock-${randomUUID().slice(0, 8)}`, visibility: 'public' });
+    const room = await tether.trpc.rooms.create.mutate({
+      name: `stock-${randomUUID().slice(0, 8)}`,
+      visibility: 'public',
+    });
 
-    const connectionParams: ConnectionParams = { token: session.accessToken, protocolVersion: String(PROTOCOL_VERSION) };
+    const connectionParams: ConnectionParams = {
+      token: session.accessToken,
+      protocolVersion: String(PROTOCOL_VERSION),
+    };
     const wsClient = createWSClient({
       url: server.wsUrl,
       WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
@@ -36,7 +42,11 @@ describe("the stock @trpc/client wsLink (the wire stays tRPC's)", () => {
           { roomId: room.id },
           {
             onStarted: () => {
-              void stock.messages.send.mutate({ roomId: room.id, body: 'from stock', idempotencyKey: `k-${randomUUID()}` });
+              void stock.messages.send.mutate({
+                roomId: room.id,
+                body: 'from stock',
+                idempotencyKey: `k-${randomUUID()}`,
+              });
             },
             onData: resolve,
           },

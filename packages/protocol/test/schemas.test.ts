@@ -23,14 +23,19 @@ describe('schemas say what was expected', () => {
 
   it('refuses blank or oversized message bodies', () => {
     const base = { roomId: '0b5f9f43-5b43-4e55-9b7a-3b9f0e7f6d1a', idempotencyKey: 'key-12345' };
-    expect(issueMessages(sendMessageInputSchema.safeParse({ ...base, body: '   ' }))).toEqual(['body must not be blank']);
+    expect(issueMessages(sendMessageInputSchema.safeParse({ ...base, body: '   ' }))).toEqual([
+      'body must not be blank',
+    ]);
     expect(
       issueMessages(sendMessageInputSchema.safeParse({ ...base, body: 'x'.repeat(LIMITS.messageBodyMax + 1) })),
     ).toEqual([`body must be 1–${LIMITS.messageBodyMax} characters`]);
   });
 
   it('reads connectionParams as strings, the way tRPC carries them', () => {
-    expect(connectionParamsSchema.parse({ protocolVersion: '1', token: 't' })).toEqual({ protocolVersion: 1, token: 't' });
+    expect(connectionParamsSchema.parse({ protocolVersion: '1', token: 't' })).toEqual({
+      protocolVersion: 1,
+      token: 't',
+    });
     expect(connectionParamsSchema.safeParse({ protocolVersion: 'one' }).success).toBe(false);
   });
 

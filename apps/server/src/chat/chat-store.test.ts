@@ -87,7 +87,10 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
     expect(edited.editedAt).toBeInstanceOf(Date);
     await chat.messages.delete(alice, { messageId: message.id });
     expect((await chat.messages.list(alice, { roomId, limit: 10 })).messages).toEqual([]);
-    const log = await readEvents<{ type: string }>(store, roomStreamId(roomId), { afterSeq: 0, limit: 10 });
+    const log = await readEvents<{ seq: number; type: string }>(store, roomStreamId(roomId), {
+      afterSeq: 0,
+      limit: 10,
+    });
     expect(log.map((e) => e.type)).toEqual(['member.joined', 'message.sent', 'message.edited', 'message.deleted']);
   });
 
