@@ -24,6 +24,9 @@ export interface WebSocketTransport {
   shutdown(drainMs: number): Promise<void>;
 }
 
+/** How long peers get to answer the 1012 close frame on shutdown. */
+const CLOSE_HANDSHAKE_GRACE_MS = 2_000;
+
 /** Answers an upgrade with a plain HTTP status and no socket. */
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -122,7 +125,12 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         (socket) =>
           new Promise((resolve) => socket.once('close', resolve).close(CloseCode.ServiceRestart, 'server restarting')),
       );
+      // A peer that never answers the close frame must not hold shutdown for ws's 30 s close timeout.
+      const unanswered = setTimeout(() => {
+        for (const socket of wss.clients) socket.terminate();
+      }, CLOSE_HANDSHAKE_GRACE_MS);
       await Promise.all(closed);
+      clearTimeout(unanswered);
       await new Promise((resolve) => wss.close(resolve));
     },
   };
