@@ -21,68 +21,101 @@ afterAll(async () => {
   await rm(dataDir, { recursive: true, force: true });
 });
 
+/** Holds a client's next connection attempt (getToken runs before each) until opened. */
+function connectionGate() {
+  let open: () => void = () => {};
+  let gate: Promise<void> = Promise.resolve();
+  return {
+    passed: () => gate,
+    close() {
+      gate = new Promise((resolve) => {
+        open = resolve;
+      });
+    },
+    open: () => open(),
+  };
+}
+
 describe('@tether/client across a server restart', () => {
-  it('reports its status, reconnects after a graceful restart and resumes without loss or repeats', async () => {
+  it('reports its status, reconnects after a graceful restart and resumes a live subscription without loss or repeats', async () => {
     const alice = await signUpUser(clients, 'alice');
     const room = await alice.client.trpc.rooms.create.mutate({
       name: `r-${randomUUID().slice(0, 8)}`,
       visibility: 'public',
     });
     const reader = await signUpUser(clients, 'reader');
+    const gate = connectionGate();
+    const readerClient = clients.connect({
+      getToken: async () => {
+        await gate.passed();
+        return reader.session.accessToken;
+      },
+    });
     const statuses: ConnectionStatus[] = [];
-    reader.client.status.subscribe((status) => statuses.push(status));
-    await reader.client.status.waitFor('connected');
+    readerClient.status.subscribe((status) => statuses.push(status));
 
     const events: RoomEvent[] = [];
-    let onCount: { count: number; resolve: () => void } | null = null;
+    const synced: number[] = [];
+    let waiter: { count: number; resolve: () => void } | null = null;
     const received = (count: number) =>
       new Promise<void>((resolve) => {
-        onCount = { count, resolve };
+        waiter = { count, resolve };
         if (events.length >= count) resolve();
       });
-    reader.client.trpc.rooms.events.subscribe(
-      { roomId: room.id, lastEventId: '0' },
+    let markLive: () => void = () => {};
+    const live = new Promise<void>((resolve) => {
+      markLive = resolve;
+    });
+    // Live start, no lastEventId: the resume point comes from the `synced` marker alone.
+    readerClient.trpc.rooms.events.subscribe(
+      { roomId: room.id },
       {
         onData: ({ data }) => {
+          if (data.type === 'synced') {
+            synced.push(data.seq);
+            markLive();
+            return;
+          }
           events.push(data);
-          if (onCount && events.length >= onCount.count) onCount.resolve();
+          if (waiter && events.length >= waiter.count) waiter.resolve();
+        },
+        onError: (error) => {
+          throw error;
         },
       },
     );
+    await live;
+
+    // Graceful restart on the same port and data dir; the reader cannot reconnect until the gate opens.
+    const { port, config } = server;
+    gate.close();
+    await server.close();
+    server = await startTestServer({ dataDir, port, tokenSecret: config.tokenSecret });
     const send = (body: string) =>
       alice.client.trpc.messages.send.mutate({ roomId: room.id, body, idempotencyKey: `k-${randomUUID()}` });
-    await send('before 1');
-    await send('before 2');
+    await send('while the reader was away 1');
+    await send('while the reader was away 2');
+    gate.open();
+    await received(2);
+    await send('after the reader is back');
     await received(3);
 
-    // Graceful restart on the same port and data dir.
-    const { port, config } = server;
-    await server.close();
-    const reconnecting = await reader.client.status.waitFor('reconnecting');
-    expect(reconnecting).toMatchObject({ lastCloseCode: CloseCode.ServiceRestart });
-    server = await startTestServer({ dataDir, port, tokenSecret: config.tokenSecret });
-    await reader.client.status.waitFor('connected');
-    await alice.client.status.waitFor('connected');
-
-    await send('after 1');
-    await send('after 2');
-    await received(5);
-    const seqs = events.map((e) => e.seq);
-    expect(seqs).toEqual([1, 2, 3, 4, 5]);
-    expect(events.slice(1).map((e) => (e.type === 'message.sent' ? e.message.body : e.type))).toEqual([
-      'before 1',
-      'before 2',
-      'after 1',
-      'after 2',
+    expect(events.map((e) => e.seq)).toEqual([2, 3, 4]);
+    expect(events.map((e) => (e.type === 'message.sent' ? e.message.body : e.type))).toEqual([
+      'while the reader was away 1',
+      'while the reader was away 2',
+      'after the reader is back',
     ]);
-    const states = statuses.map((s) => s.state);
-    expect(states).toContain('reconnecting');
-    expect(states.at(-1)).toBe('connected');
-    const retry = statuses.find((s) => s.state === 'reconnecting');
-    expect(retry && 'retryInMs' in retry ? retry.retryInMs : -1).toBeGreaterThanOrEqual(0);
+    // Live from seq 1 at first, then resumed after it and caught up at 3.
+    expect(synced).toEqual([1, 3]);
+    const restartNotice = statuses.find(
+      (s) => s.state === 'reconnecting' && s.lastCloseCode === CloseCode.ServiceRestart,
+    );
+    expect(restartNotice).toMatchObject({ state: 'reconnecting', attempt: expect.any(Number) });
+    expect(statuses.at(-1)?.state).toBe('connected');
   });
 
-  it('ends in closed with reason "disposed" and leaves no reconnect behind', async () => {
+  it('ends in closed with reason "disposed"', async () => {
     const client = clients.connect();
     await client.status.waitFor('connected');
     await client.dispose();

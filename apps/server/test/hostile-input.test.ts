@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { CloseCode } from '@tether/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { connectionParamsMessage, openRawSocket, type RawSocket } from './helpers/raw-socket';
@@ -38,6 +39,32 @@ async function handshaken(): Promise<RawSocket> {
 
 const errorCode = (message: Record<string, unknown>) =>
   ((message.error as { json?: { data?: { code?: string } } }).json?.data?.code ?? null) as string | null;
+
+/** Sends raw bytes to the server and returns what it answers before closing. */
+function rawRequest(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = connect(port, '127.0.0.1', () => socket.end(request));
+    let reply = '';
+    socket.on('data', (chunk) => {
+      reply += chunk.toString();
+    });
+    socket.on('close', () => resolve(reply));
+    socket.on('error', reject);
+  });
+}
+
+describe('hostile HTTP', () => {
+  it('answers an unparsable request target with 400, on plain requests and upgrades alike', async () => {
+    const plain = await rawRequest(server.port, 'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(plain).toMatch(/^HTTP\/1\.1 400/);
+    const upgrade = await rawRequest(
+      server.port,
+      'GET //[ HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n' +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    expect(upgrade).toMatch(/^HTTP\/1\.1 400/);
+  });
+});
 
 describe('hostile input on the WebSocket', () => {
   it('answers malformed JSON with PARSE_ERROR and keeps the connection', async () => {

@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AppRouter, RoomEvent } from '@tether/protocol';
+import type { AppRouter, RoomEvent, RoomStreamItem, RoomSynced } from '@tether/protocol';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokens } from '../src/chat/access-tokens';
@@ -15,14 +15,23 @@ beforeAll(async () => {
 afterEach(() => clients.disposeAll());
 afterAll(() => server.dispose());
 
-/** Collects a subscription's events; `next(n)` resolves once n have arrived. */
+/**
+ * Collects a subscription's durable events; `until(n)` resolves once n have
+ * arrived, `synced` once the subscription reports it is live.
+ */
 function collect() {
   const events: RoomEvent[] = [];
   const waiters: Array<{ count: number; resolve: () => void }> = [];
+  let markSynced: (marker: RoomSynced) => void = () => {};
+  const synced = new Promise<RoomSynced>((resolve) => {
+    markSynced = resolve;
+  });
   return {
     events,
-    onData(event: { id: string; data: RoomEvent }) {
-      events.push(event.data);
+    synced,
+    onData({ data }: { id: string; data: RoomStreamItem }) {
+      if (data.type === 'synced') return markSynced(data);
+      events.push(data);
       for (const waiter of waiters.filter((w) => events.length >= w.count)) {
         waiters.splice(waiters.indexOf(waiter), 1);
         waiter.resolve();
@@ -56,13 +65,8 @@ describe('chat over WebSocket', () => {
     await bob.client.trpc.rooms.join.mutate({ roomId: room.id });
 
     const received = collect();
-    const started = new Promise<void>((resolve) => {
-      bob.client.trpc.rooms.events.subscribe(
-        { roomId: room.id },
-        { onStarted: () => resolve(), onData: received.onData },
-      );
-    });
-    await started;
+    bob.client.trpc.rooms.events.subscribe({ roomId: room.id }, { onData: received.onData });
+    expect(await received.synced).toMatchObject({ seq: room.lastSeq + 1 });
     const sent = await alice.client.trpc.messages.send.mutate({
       roomId: room.id,
       body: 'hello bob',
@@ -118,6 +122,7 @@ describe('chat over WebSocket', () => {
     const first = collect();
     reader.client.trpc.rooms.events.subscribe({ roomId: room.id, lastEventId: '0' }, { onData: first.onData });
     const seen = await first.until(3);
+    expect((await first.synced).seq).toBe(3);
     const lastEventId = String(seen.at(-1)?.seq);
     await reader.client.dispose();
 
@@ -130,6 +135,43 @@ describe('chat over WebSocket', () => {
     const missed = await resumed.until(3);
     expect(missed.map((e) => (e.type === 'message.sent' ? e.message.body : e.type))).toEqual(['three', 'four', 'five']);
     expect(missed.map((e) => e.seq)).toEqual([4, 5, 6]);
+  });
+
+  it('ends a private-room subscription with FORBIDDEN when the subscriber leaves', async () => {
+    const owner = await signUpUser(clients, 'owner');
+    const guest = await signUpUser(clients, 'guest');
+    const room = await owner.client.trpc.rooms.create.mutate({
+      name: `p-${randomBytes(4).toString('hex')}`,
+      visibility: 'private',
+    });
+    await owner.client.trpc.rooms.invite.mutate({ roomId: room.id, username: guest.session.user.username });
+    const received = collect();
+    const ended = new Promise<unknown>((resolve) => {
+      guest.client.trpc.rooms.events.subscribe({ roomId: room.id }, { onData: received.onData, onError: resolve });
+    });
+    await received.synced;
+    await guest.client.trpc.rooms.leave.mutate({ roomId: room.id });
+    expect(((await ended) as TRPCClientError<AppRouter>).data?.code).toBe('FORBIDDEN');
+    await owner.client.trpc.messages.send.mutate({
+      roomId: room.id,
+      body: 'after the guest left',
+      idempotencyKey: key(),
+    });
+    expect(received.events.map((e) => e.type)).toEqual(['member.left']);
+  });
+
+  it('answers a lastEventId beyond the seq range with BAD_REQUEST', async () => {
+    const alice = await signUpUser(clients, 'alice');
+    const room = await alice.client.trpc.rooms.create.mutate({
+      name: `r-${randomBytes(4).toString('hex')}`,
+      visibility: 'public',
+    });
+    const failed = new Promise<unknown>((resolve) => {
+      alice.client.trpc.rooms.events.subscribe({ roomId: room.id, lastEventId: '99999999999' }, { onError: resolve });
+    });
+    const error = (await failed) as TRPCClientError<AppRouter>;
+    expect(error.data?.code).toBe('BAD_REQUEST');
+    expect(error.data?.zodIssues?.[0]?.path).toEqual(['lastEventId']);
   });
 
   it('answers invalid input with BAD_REQUEST and the zod issues', async () => {

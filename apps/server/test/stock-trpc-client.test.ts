@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type AppRouter, type ConnectionParams, PROTOCOL_VERSION, type RoomEvent } from '@tether/protocol';
+import { type AppRouter, type ConnectionParams, PROTOCOL_VERSION, type RoomStreamItem } from '@tether/protocol';
 import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -37,18 +37,19 @@ describe("the stock @trpc/client wsLink (the wire stays tRPC's)", () => {
     const stock = createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] });
     try {
       expect(await stock.auth.me.query()).toEqual(session.user);
-      const event = new Promise<{ id: string; data: RoomEvent }>((resolve) => {
+      const event = new Promise<{ id: string; data: RoomStreamItem }>((resolve) => {
         stock.rooms.events.subscribe(
           { roomId: room.id },
           {
-            onStarted: () => {
+            onData: (item) => {
+              if (item.data.type !== 'synced') return resolve(item);
+              // Live now: what is sent next must arrive.
               void stock.messages.send.mutate({
                 roomId: room.id,
                 body: 'from stock',
                 idempotencyKey: `k-${randomUUID()}`,
               });
             },
-            onData: resolve,
           },
         );
       });

@@ -29,5 +29,8 @@ describe('status observable', () => {
     const aborted = createStatus({ state: 'connecting' }).waitFor('connected', { signal: controller.signal });
     controller.abort(new Error('gave up'));
     await expect(aborted).rejects.toThrow('gave up');
+    await expect(
+      createStatus({ state: 'connecting' }).waitFor('connected', { signal: controller.signal }),
+    ).rejects.toThrow('gave up');
   });
 });

@@ -35,6 +35,7 @@ export function createStatus(initial: ConnectionStatus): StatusObservable & { se
     },
     subscribe,
     waitFor(state, { signal } = {}) {
+      if (signal?.aborted) return Promise.reject(signal.reason ?? new Error('aborted'));
       return new Promise((resolve, reject) => {
         const check = (status: ConnectionStatus) => {
           if (status.state === state) {

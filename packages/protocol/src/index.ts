@@ -16,8 +16,15 @@ export { createAppRouter } from './router';
 export type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
 export type { User, UserRef } from './schemas/common';
 export { idempotencyKeySchema, LIMITS } from './schemas/common';
-export type { RoomEvent, RoomEventsInput, RoomEventsQuery, RoomEventType } from './schemas/events';
-export { roomEventSchema } from './schemas/events';
+export type {
+  RoomEvent,
+  RoomEventsInput,
+  RoomEventsQuery,
+  RoomEventType,
+  RoomStreamItem,
+  RoomSynced,
+} from './schemas/events';
+export { roomEventSchema, roomSyncedSchema } from './schemas/events';
 export type {
   DeleteMessageInput,
   EditMessageInput,

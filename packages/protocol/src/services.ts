@@ -1,7 +1,7 @@
 import type { Principal } from './context';
 import type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
 import type { User } from './schemas/common';
-import type { RoomEvent, RoomEventsQuery } from './schemas/events';
+import type { RoomEventsQuery, RoomStreamItem } from './schemas/events';
 import type {
   DeleteMessageInput,
   EditMessageInput,
@@ -35,9 +35,10 @@ export interface Services {
     members(principal: Principal, input: RoomRefInput): Promise<Member[]>;
     /**
      * Checks access (rejecting before the subscription starts), then returns a stream that
-     * replays `seq > afterSeq` and goes live, each event once and in seq order, until `signal` aborts.
+     * replays `seq > afterSeq`, yields one `synced` marker, and goes live: each event once
+     * and in seq order, until `signal` aborts.
      */
-    events(principal: Principal, query: RoomEventsQuery, signal: AbortSignal): Promise<AsyncIterable<RoomEvent>>;
+    events(principal: Principal, query: RoomEventsQuery, signal: AbortSignal): Promise<AsyncIterable<RoomStreamItem>>;
   };
   messages: {
     send(principal: Principal, input: SendMessageInput): Promise<Message>;

@@ -1,4 +1,4 @@
-import type { RoomEvent, RoomEventsQuery } from '@tether/protocol';
+import type { RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
 import type { Bus } from '../bus/bus';
 import type { Queryable, Store } from '../store/store';
 import { appendEvent, lastSeq, readEvents } from '../streams/event-log';
@@ -16,7 +16,7 @@ export interface RoomEventLog {
    */
   write<T>(change: (tx: Queryable, append: AppendRoomEvent) => Promise<T>): Promise<T>;
   /** Replay-then-live stream of one room's events, each once and in seq order. */
-  stream(query: RoomEventsQuery, signal: AbortSignal): AsyncIterable<RoomEvent>;
+  stream(query: RoomEventsQuery, signal: AbortSignal): AsyncIterable<RoomStreamItem>;
 }
 
 export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
@@ -35,11 +35,12 @@ export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
     },
     stream({ roomId, afterSeq }, signal) {
       const streamId = roomStreamId(roomId);
-      return resumableStream<RoomEvent>({
+      return resumableStream<RoomEvent, RoomSynced>({
         bus,
         topic: streamId,
         afterSeq,
         signal,
+        synced: (seq) => ({ type: 'synced', roomId, seq, at: new Date() }),
         read: (range) => readEvents(store, streamId, range),
         lastSeq: () => lastSeq(store, streamId),
       });

@@ -4,6 +4,7 @@ import { TRPCError } from '@trpc/server';
 import { onceFor, runIdempotent } from '../store/idempotency';
 import type { Queryable, Store } from '../store/store';
 import { isUniqueViolation } from '../store/store';
+import { whileMember } from './member-stream';
 import { findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
 import type { AppendRoomEvent, RoomEventLog } from './room-events';
 
@@ -93,8 +94,9 @@ export function createRoomsService({ store, events }: { store: Store; events: Ro
     },
 
     async events(principal, query, signal) {
-      await roomForReading(store, principal.userId, query.roomId);
-      return events.stream(query, signal);
+      const room = await roomForReading(store, principal.userId, query.roomId);
+      const isMember = async () => (await findRoom(store, principal.userId, room.id)).isMember;
+      return whileMember(room, principal, events.stream(query, signal), isMember);
     },
   };
 }

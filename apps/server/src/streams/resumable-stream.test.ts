@@ -12,69 +12,98 @@ interface Note extends SequencedEvent {
 }
 
 const STREAM = 'notes';
+const SYNCED = 'synced';
 
 describe('resumable stream', () => {
   let store: Store;
   const bus = createMemoryBus();
-  const append = (text: string) => store.transaction((tx) => appendEvent<Note>(tx, STREAM, (seq) => ({ seq, text })));
+  const controllers: AbortController[] = [];
+  /** Commits a note to the store without publishing it. */
+  const commit = (text: string) => store.transaction((tx) => appendEvent<Note>(tx, STREAM, (seq) => ({ seq, text })));
 
   beforeEach(async () => {
     store = await createPgliteStore();
     await migrate(store, PLUMBING_MIGRATIONS);
   });
   afterEach(async () => {
+    for (const controller of controllers.splice(0)) controller.abort();
     await store.close();
   });
 
-  function open(afterSeq: number | null, signal: AbortSignal) {
-    return resumableStream<Note>({
+  function open(afterSeq: number | null) {
+    const controller = new AbortController();
+    controllers.push(controller);
+    const iterator = resumableStream<Note, Note>({
       bus,
       topic: STREAM,
       afterSeq,
-      signal,
+      signal: controller.signal,
       pageSize: 2,
+      synced: (seq) => ({ seq, text: SYNCED }),
       read: (range) => readEvents(store, STREAM, range),
       lastSeq: () => lastSeq(store, STREAM),
     })[Symbol.asyncIterator]();
+    const take = async (count: number) => {
+      const items: string[] = [];
+      for (let i = 0; i < count; i += 1) {
+        const { value } = await iterator.next();
+        items.push(`${value?.seq}:${value?.text}`);
+      }
+      return items;
+    };
+    return { iterator, take, controller };
   }
 
-  it('replays after the resume point, then delivers live events once, in order, even when published out of order', async () => {
-    const stored = [await append('a'), await append('b'), await append('c')];
-    const controller = new AbortController();
-    const stream = open(1, controller.signal);
-    expect((await stream.next()).value).toEqual(stored[1]);
-    // Live events arrive while replay is still under way: a duplicate of c, then e before d.
-    const d = await append('d');
-    const e = await append('e');
-    await bus.publish(STREAM, stored[2]);
-    await bus.publish(STREAM, e);
+  it('skips live events that the replay already delivered', async () => {
+    await commit('a');
+    await commit('b');
+    await commit('c');
+    const stream = open(0);
+    expect(await stream.take(1)).toEqual(['1:a']);
+    // Committed and published while the replay is under way: the replay's next page reads it too.
+    const d = await commit('d');
     await bus.publish(STREAM, d);
-    const rest: Note[] = [];
-    for (let i = 0; i < 3; i += 1) rest.push((await stream.next()).value as Note);
-    expect(rest.map((n) => n.text)).toEqual(['c', 'd', 'e']);
-    controller.abort();
-    expect((await stream.next()).done).toBe(true);
+    expect(await stream.take(4)).toEqual(['2:b', '3:c', '4:d', `4:${SYNCED}`]);
+    const e = await commit('e');
+    await bus.publish(STREAM, e);
+    expect(await stream.take(1)).toEqual(['5:e']);
   });
 
-  it('starts live without replay when there is no resume point', async () => {
-    await append('old');
-    const controller = new AbortController();
-    const stream = open(null, controller.signal);
-    const first = stream.next();
-    const fresh = await append('new');
-    await bus.publish(STREAM, fresh);
-    expect((await first).value).toEqual(fresh);
-    controller.abort();
+  it('delivers live events in seq order when they are published out of order', async () => {
+    const stream = open(null);
+    expect(await stream.take(1)).toEqual([`0:${SYNCED}`]);
+    const first = await commit('first');
+    const second = await commit('second');
+    await bus.publish(STREAM, second);
+    await bus.publish(STREAM, first);
+    const third = await commit('third');
+    await bus.publish(STREAM, third);
+    expect(await stream.take(3)).toEqual(['1:first', '2:second', '3:third']);
   });
 
-  it('fills a gap from the store when live events skip ahead', async () => {
-    const controller = new AbortController();
-    const stream = open(0, controller.signal);
-    const missed = await append('missed by the bus');
-    const seen = await append('published');
-    const firstTwo = [stream.next(), stream.next()];
+  it('reads a gap from the store when the bus never delivers an event', async () => {
+    const stream = open(0);
+    expect(await stream.take(1)).toEqual([`0:${SYNCED}`]);
+    await commit('lost on the bus');
+    const seen = await commit('published');
     await bus.publish(STREAM, seen);
-    expect((await Promise.all(firstTwo)).map((r) => r.value)).toEqual([missed, seen]);
-    controller.abort();
+    expect(await stream.take(2)).toEqual(['1:lost on the bus', '2:published']);
+  });
+
+  it('starts live after the newest seq when there is no resume point', async () => {
+    await commit('old');
+    const stream = open(null);
+    expect(await stream.take(1)).toEqual([`1:${SYNCED}`]);
+    const fresh = await commit('new');
+    await bus.publish(STREAM, fresh);
+    expect(await stream.take(1)).toEqual(['2:new']);
+  });
+
+  it('ends when its signal aborts, even while waiting for live events', async () => {
+    const stream = open(null);
+    await stream.take(1);
+    const pending = stream.iterator.next();
+    stream.controller.abort();
+    expect((await pending).done).toBe(true);
   });
 });

@@ -2,7 +2,7 @@ import type { Bus } from '../bus/bus';
 import { AsyncQueue } from './async-queue';
 import type { SequencedEvent } from './event-log';
 
-export interface ResumableStreamOptions<E extends SequencedEvent> {
+export interface ResumableStreamOptions<E extends SequencedEvent, M extends SequencedEvent> {
   bus: Bus;
   topic: string;
   /** Durable events with `afterSeq < seq <= untilSeq`, in seq order, at most `limit`. */
@@ -12,6 +12,8 @@ export interface ResumableStreamOptions<E extends SequencedEvent> {
   /** Replay events after this seq first; null starts live. */
   afterSeq: number | null;
   signal: AbortSignal;
+  /** Builds the marker yielded once replay is done (at once when starting live): "delivered up to seq". */
+  synced(seq: number): M;
   /** Replay page size. */
   pageSize?: number;
 }
@@ -19,13 +21,14 @@ export interface ResumableStreamOptions<E extends SequencedEvent> {
 /**
  * Exactly-once, in-order delivery across replay and live (design.md, "Resume
  * on the server"): attach the live listener first, replay `seq > afterSeq`
- * from the store, then drain live events, skipping what was replayed. A live
+ * from the store, mark the hand-over with `synced`, then drain live events,
+ * skipping what was replayed. A live
  * event ahead of the next expected seq triggers a gap read from the store,
  * so order holds even when publishers are out of order.
  */
-export async function* resumableStream<E extends SequencedEvent>(
-  options: ResumableStreamOptions<E>,
-): AsyncGenerator<E, void, undefined> {
+export async function* resumableStream<E extends SequencedEvent, M extends SequencedEvent>(
+  options: ResumableStreamOptions<E, M>,
+): AsyncGenerator<E | M, void, undefined> {
   const { bus, topic, read, signal, pageSize = 500 } = options;
   const live = new AsyncQueue<E>(signal);
   // Only the event log's writer publishes on this topic, always with an E.
@@ -45,6 +48,7 @@ export async function* resumableStream<E extends SequencedEvent>(
         if (page.length < pageSize || signal.aborted) break;
       }
     }
+    yield options.synced(nextSeq - 1);
     for (let event = await live.next(); event; event = await live.next()) {
       if (event.seq < nextSeq) continue;
       if (event.seq > nextSeq) {

@@ -5,6 +5,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
 import type { Logger } from '../logger';
 import { type Authenticate, createHttpContext } from './context';
+import { requestUrl } from './request-url';
 
 export interface HttpHandlerOptions {
   router: AppRouter;
@@ -41,7 +42,9 @@ export function createHttpHandler(options: HttpHandlerOptions): (req: IncomingMe
   const web = webRoot && existsSync(webRoot) ? sirv(webRoot, { single: true, etag: true, gzip: true }) : null;
 
   return (req, res) => {
-    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    const url = requestUrl(req);
+    if (!url) return sendJson(res, 400, { error: 'bad request target' });
+    const { pathname } = url;
     if (pathname === '/trpc' || pathname.startsWith('/trpc/')) return trpc(req, res);
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (pathname === '/readyz') {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger';
 import { type Authenticate, createWebSocketContext } from './context';
 import { readHandshake } from './handshake';
 import { isOriginAllowed } from './origin';
+import { requestUrl } from './request-url';
 
 export interface WebSocketTransportOptions {
   router: AppRouter;
@@ -79,7 +80,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       socket.close(CloseCode.TryAgainLater, 'server at its connection limit; retry later');
       return;
     }
-    if (new URL(req.url ?? '/', 'http://localhost').searchParams.get('connectionParams') !== '1') {
+    if (requestUrl(req)?.searchParams.get('connectionParams') !== '1') {
       socket.close(
         CloseCode.UpgradeRequired,
         'send connectionParams with protocolVersion first (tRPC connectionParams)',
@@ -104,8 +105,9 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
   return {
     handleUpgrade(req, socket, head) {
       socket.on('error', () => socket.destroy());
-      const { pathname } = new URL(req.url ?? '/', 'http://localhost');
-      if (pathname !== '/trpc') return refuseUpgrade(socket, 404, 'Not Found');
+      const url = requestUrl(req);
+      if (!url) return refuseUpgrade(socket, 400, 'Bad Request');
+      if (url.pathname !== '/trpc') return refuseUpgrade(socket, 404, 'Not Found');
       if (!isOriginAllowed(req, config.allowedOrigins)) {
         logger.warn('ws.origin_refused', { origin: req.headers.origin, remote: req.socket.remoteAddress });
         return refuseUpgrade(socket, FORBIDDEN_ORIGIN_HTTP_STATUS, 'Forbidden');

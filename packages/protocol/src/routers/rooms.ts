@@ -1,6 +1,6 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
-import { type RoomEvent, roomEventsInputSchema } from '../schemas/events';
+import { type RoomStreamItem, roomEventsInputSchema } from '../schemas/events';
 import {
   createRoomInputSchema,
   inviteInputSchema,
@@ -11,7 +11,7 @@ import {
 import type { Services } from '../services';
 import { authedProcedure, router } from '../trpc';
 
-async function* trackBySeq(events: AsyncIterable<RoomEvent>) {
+async function* trackBySeq(events: AsyncIterable<RoomStreamItem>) {
   for await (const event of events) yield tracked(String(event.seq), event);
 }
 

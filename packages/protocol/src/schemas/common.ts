@@ -12,6 +12,8 @@ export const LIMITS = {
   pageSizeDefault: 50,
   idempotencyKeyMin: 8,
   idempotencyKeyMax: 128,
+  /** Seqs are PostgreSQL integers. */
+  seqMax: 2_147_483_647,
 } as const;
 
 export const idSchema = z.uuid({ error: 'must be a UUID' });
@@ -39,7 +41,7 @@ export const idempotencyKeySchema = z
   .regex(/^[A-Za-z0-9._:-]+$/, 'idempotencyKey may contain only letters, digits, ".", "_", ":" and "-"')
   .describe('a client-chosen key; repeating it returns the first result instead of applying again');
 
-export const seqSchema = z.number().int().nonnegative().describe("the event's position in its room");
+export const seqSchema = z.number().int().nonnegative().max(LIMITS.seqMax).describe("the event's position in its room");
 
 export const userSchema = z.object({
   id: idSchema,

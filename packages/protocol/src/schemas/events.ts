@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { idSchema, seqSchema, userRefSchema } from './common';
+import { idSchema, LIMITS, seqSchema, userRefSchema } from './common';
 import { messageSchema } from './messages';
 
 const eventBase = { roomId: idSchema, seq: seqSchema, at: z.date() };
@@ -15,11 +15,24 @@ export const roomEventSchema = z.discriminatedUnion('type', [
 export type RoomEvent = z.infer<typeof roomEventSchema>;
 export type RoomEventType = RoomEvent['type'];
 
+/**
+ * Not a change but a position: every event up to `seq` has been delivered and
+ * the subscription is live. Sent once per subscription, after the replay (at
+ * once when starting live), so a client always holds a resume point and knows
+ * when it has caught up.
+ */
+export const roomSyncedSchema = z.object({ type: z.literal('synced'), roomId: idSchema, seq: seqSchema, at: z.date() });
+export type RoomSynced = z.infer<typeof roomSyncedSchema>;
+
+/** What `rooms.events` yields: durable events, and one `synced` marker. */
+export type RoomStreamItem = RoomEvent | RoomSynced;
+
 export const roomEventsInputSchema = z.object({
   roomId: idSchema.describe('room id'),
   lastEventId: z
     .string()
-    .regex(/^\d+$/, 'lastEventId must be a seq (a decimal integer)')
+    .regex(/^\d{1,10}$/, 'lastEventId must be a seq (a decimal integer)')
+    .refine((id) => Number(id) <= LIMITS.seqMax, `lastEventId must be a seq no larger than ${LIMITS.seqMax}`)
     .nullish()
     .describe('resume after this seq; tRPC fills it in on reconnect'),
 });
