@@ -23,6 +23,13 @@ export interface Config {
     maxPayloadBytes: number;
     maxConnections: number;
     handshakeTimeoutMs: number;
+    maxSubscriptionsPerConnection: number;
+    /** Sustained messages per second a connection may send (token bucket refill). */
+    messagesPerSecond: number;
+    /** Messages a connection may send at once (token bucket size). */
+    messageBurst: number;
+    /** Unsent bytes queued for one connection before it is closed as a slow consumer. */
+    sendBufferBytes: number;
   };
   heartbeat: {
     /** Ping a connection after this much silence. */
@@ -41,6 +48,10 @@ export const DEFAULT_LIMITS: Config['limits'] = {
   maxPayloadBytes: 1024 * 1024,
   maxConnections: 10_000,
   handshakeTimeoutMs: 5_000,
+  maxSubscriptionsPerConnection: 100,
+  messagesPerSecond: 50,
+  messageBurst: 100,
+  sendBufferBytes: 4 * 1024 * 1024,
 };
 
 export const DEFAULT_HEARTBEAT: Config['heartbeat'] = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

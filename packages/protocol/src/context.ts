@@ -5,7 +5,22 @@ export interface Principal {
   username: string;
 }
 
+/** What a procedure may ask of the WebSocket connection it arrived on. */
+export interface ConnectionControls {
+  /**
+   * Verifies `accessToken` and makes it the connection's credential without
+   * dropping the socket; the connection is closed with 4401 when it expires.
+   * A signed-in connection accepts only a token of the same user.
+   */
+  renew(accessToken: string): Promise<{ principal: Principal; expiresAt: Date }>;
+  /** Counts a new subscription until `signal` aborts; throws TOO_MANY_REQUESTS over the per-connection limit. */
+  admitSubscription(signal: AbortSignal): void;
+}
+
 /** The context every procedure receives; the server builds it per connection or HTTP request. */
 export interface Context {
-  principal: Principal | null;
+  /** Read at call time: `auth.renew` can change it on a WebSocket connection. */
+  readonly principal: Principal | null;
+  /** The WebSocket connection; null over HTTP, where every request carries its own token. */
+  readonly connection: ConnectionControls | null;
 }

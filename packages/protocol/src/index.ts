@@ -10,10 +10,10 @@
 export { CloseCode, FATAL_CLOSE_CODES, FORBIDDEN_ORIGIN_HTTP_STATUS, SLOW_DOWN_CLOSE_CODES } from './codes';
 export type { ConnectionParams, ParsedConnectionParams } from './connection-params';
 export { connectionParamsSchema } from './connection-params';
-export type { Context, Principal } from './context';
+export type { ConnectionControls, Context, Principal } from './context';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router';
 export { createAppRouter } from './router';
-export type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
+export type { AuthSession, Credentials, RefreshInput, RenewInput, RenewResult } from './schemas/auth';
 export type { User, UserRef } from './schemas/common';
 export { idempotencyKeySchema, LIMITS } from './schemas/common';
 export type {

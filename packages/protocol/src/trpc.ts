@@ -40,3 +40,9 @@ export const authedProcedure = t.procedure.use(({ ctx, next }) => {
   }
   return next({ ctx: { principal: ctx.principal satisfies Principal } });
 });
+
+/** Subscriptions count against the connection's limit for as long as they run. */
+export const subscriptionProcedure = authedProcedure.use(({ ctx, signal, next }) => {
+  if (ctx.connection && signal) ctx.connection.admitSubscription(signal);
+  return next();
+});

@@ -7,7 +7,7 @@ const AUDIENCE = 'tether:access';
 export interface AccessTokens {
   issue(principal: Principal): Promise<{ token: string; expiresAt: Date }>;
   /** Throws `InvalidAccessToken` for a forged, malformed or expired token. */
-  verify(token: string): Promise<Principal>;
+  verify(token: string): Promise<{ principal: Principal; expiresAt: Date }>;
 }
 
 export class InvalidAccessToken extends Error {
@@ -39,10 +39,11 @@ export function createAccessTokens(options: { secret: Uint8Array; ttlSeconds: nu
           audience: AUDIENCE,
           algorithms: ['HS256'],
         });
-        if (payload.kind !== 'user' || typeof payload.sub !== 'string' || typeof payload.name !== 'string') {
+        const { kind, sub, name, exp } = payload;
+        if (kind !== 'user' || typeof sub !== 'string' || typeof name !== 'string' || typeof exp !== 'number') {
           throw new InvalidAccessToken('invalid');
         }
-        return { kind: 'user', userId: payload.sub, username: payload.name };
+        return { principal: { kind: 'user', userId: sub, username: name }, expiresAt: new Date(exp * 1000) };
       } catch (error) {
         if (error instanceof InvalidAccessToken) throw error;
         throw new InvalidAccessToken(error instanceof errors.JWTExpired ? 'expired' : 'invalid');

@@ -5,10 +5,12 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
-import { type Authenticate, createWebSocketContext } from './context';
+import { guardConnection } from './connection-guards';
+import type { Authenticate } from './context';
 import { readHandshake } from './handshake';
 import { isOriginAllowed } from './origin';
 import { requestUrl } from './request-url';
+import { openWebSocketSession } from './websocket-session';
 
 export interface WebSocketTransportOptions {
   router: AppRouter;
@@ -34,9 +36,10 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
 }
 
 /**
- * tRPC over `ws` on `/trpc`, with the design's handshake rules: origin
- * allowlist (403), payload limit (1009), connection limit (1013),
- * connectionParams required (4426 without, 4400 malformed, 4408 when late).
+ * tRPC over `ws` on `/trpc`, with the design's rules: origin allowlist (403),
+ * payload limit (1009), connection limit (1013), connectionParams required
+ * (4426 without, 4400 malformed, 4408 when late), token checks and expiry
+ * (4401), message rate (4429), send-buffer cap (4508), heartbeat.
  */
 export function createWebSocketTransport(options: WebSocketTransportOptions): WebSocketTransport {
   const { router, authenticate, config, logger } = options;
@@ -52,7 +55,13 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     router,
     wss,
     keepAlive: { enabled: true, pingMs: config.heartbeat.pingAfterMs, pongWaitMs: config.heartbeat.terminateAfterMs },
-    createContext: ({ res }) => createWebSocketContext(authenticate, res, handshakes.get(res)),
+    createContext: ({ res }) =>
+      openWebSocketSession({
+        socket: res,
+        params: handshakes.get(res),
+        authenticate,
+        maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
+      }),
     onError: ({ error, path, type }) => {
       if (error.code === 'INTERNAL_SERVER_ERROR') {
         logger.error('trpc.error', { transport: 'ws', path, type, message: error.message, stack: error.stack });
@@ -99,6 +108,9 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       if (handshake.ok) handshakes.set(socket, handshake.params);
       else socket.close(handshake.code, handshake.reason);
     });
+    guardConnection(socket, config.limits, (code) =>
+      logger.warn('ws.limit_exceeded', { remote, client: handshakes.get(socket)?.client, code }),
+    );
     serveTrpc(socket, req);
   }
 

@@ -9,7 +9,7 @@ import {
   roomSchema,
 } from '../schemas/rooms';
 import type { Services } from '../services';
-import { authedProcedure, router } from '../trpc';
+import { authedProcedure, router, subscriptionProcedure } from '../trpc';
 
 async function* trackBySeq(events: AsyncIterable<RoomStreamItem>) {
   for await (const event of events) yield tracked(String(event.seq), event);
@@ -39,7 +39,7 @@ export function createRoomsRouter(rooms: Services['rooms']) {
       .output(z.array(memberSchema))
       .query(({ ctx, input }) => rooms.members(ctx.principal, input)),
     /** Durable room events, each tracked by its seq so a reconnect resumes with `lastEventId`. */
-    events: authedProcedure.input(roomEventsInputSchema).subscription(async ({ ctx, input, signal }) => {
+    events: subscriptionProcedure.input(roomEventsInputSchema).subscription(async ({ ctx, input, signal }) => {
       const afterSeq = input.lastEventId == null ? null : Number(input.lastEventId);
       const query = { roomId: input.roomId, afterSeq };
       // Awaited here so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
