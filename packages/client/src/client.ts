@@ -7,15 +7,21 @@ import {
 } from '@tether/protocol';
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
-import { fullJitterBackoff } from './backoff';
+import { type AccessToken, normalizeToken, renewalDelayMs } from './access-token';
+import { idempotentRetryLink, timeoutLink } from './links';
 import { resolveOptions, type TetherClientOptions } from './options';
-import { type ClosedReason, createStatus, type StatusObservable } from './status';
+import { createPacedWebSocket } from './paced-websocket';
+import { createPacer } from './pacer';
+import { type ClosedReason, type ConnectionStatus, createStatus, type StatusObservable } from './status';
+import { onWakeSignals } from './wake-signals';
 
 export interface TetherClient {
   /** Typed procedures: `client.trpc.messages.send.mutate(...)`, `client.trpc.rooms.events.subscribe(...)`. */
   readonly trpc: TRPCClient<AppRouter>;
   /** Connection status: `connecting`, `connected`, `reconnecting`, `closed`. */
   readonly status: StatusObservable;
+  /** Skips the rest of a reconnect wait (a "retry now" button). */
+  reconnectNow(): void;
   /** Closes the socket and stops every timer; the client cannot be used afterwards. */
   dispose(): Promise<void>;
 }
@@ -26,72 +32,117 @@ function closedReasonFor(code: number): ClosedReason {
 
 /**
  * A typed client over one WebSocket: superjson, heartbeat, full-jitter
- * reconnect, and the access token sent as connectionParams (asked of
- * `getToken` again before every connection, so a refreshed token is used).
+ * reconnect paced by close codes, requests queued while disconnected (with a
+ * timeout), keyed mutations retried after a drop, and the access token sent
+ * as connectionParams, refreshed after 4401 and renewed before it expires.
  */
 export function createTetherClient(options: TetherClientOptions): TetherClient {
-  const { url, getToken, clientName, keepAlive, retry, WebSocket } = resolveOptions(options);
-  const status = createStatus({ state: 'connecting' });
-  let lastClose: { code: number | null; reason: string } = { code: null, reason: '' };
-  /** The retry tRPC has scheduled, so a status shown later can say how long is left. */
-  let scheduled: { attempt: number; at: number } = { attempt: 1, at: 0 };
-  let disposed = false;
+  const resolved = resolveOptions(options);
+  const { url, getToken, clientName, keepAlive, reconnect, requests, renewBeforeMs } = resolved;
+  const lifetime = new AbortController();
+  const pacer = createPacer({ retry: reconnect, slowDownAttempts: reconnect.slowDownAttempts });
+  const status = createStatus({ state: 'connecting', lastCloseCode: null, lastCloseReason: '' });
+  let renewal: ReturnType<typeof setTimeout> | undefined;
 
-  // tRPC opens a replacement socket while the old one still serves (after a
-  // server's reconnect notice); until no socket is open, the client is connected.
-  const isSocketOpen = () => wsClient.connection?.state === 'open';
-  const showReconnecting = () => {
-    if (disposed || isSocketOpen()) return;
-    status.set({
-      state: 'reconnecting',
-      attempt: scheduled.attempt,
-      retryInMs: Math.max(0, scheduled.at - Date.now()),
-      lastCloseCode: lastClose.code,
-      lastCloseReason: lastClose.reason,
-    });
+  const render = (): ConnectionStatus => {
+    const snap = pacer.snapshot();
+    const last = { lastCloseCode: snap.lastClose?.code ?? null, lastCloseReason: snap.lastClose?.reason ?? '' };
+    if (snap.openSockets > 0) return { state: 'connected', ...last };
+    if (!snap.everConnected && snap.lastClose === null) return { state: 'connecting', ...last };
+    const retryInMs = snap.retryAt === null ? 0 : Math.max(0, snap.retryAt - Date.now());
+    return { state: 'reconnecting', attempt: Math.max(1, snap.attempt), retryInMs, ...last };
   };
+  const stopPacing = pacer.onChange(() => {
+    if (lifetime.signal.aborted) return;
+    const close = pacer.snapshot().lastClose;
+    if (close && FATAL_CLOSE_CODES.has(close.code) && pacer.snapshot().openSockets === 0) {
+      void shutdown(closedReasonFor(close.code));
+      return;
+    }
+    status.set(render());
+  });
+  const stopWakeSignals = onWakeSignals(() => pacer.retryNow());
+
+  async function tokenForConnection(): Promise<AccessToken | null> {
+    const forceRefresh = pacer.snapshot().lastClose?.code === CloseCode.Unauthorized;
+    const token = await Promise.resolve(getToken({ forceRefresh })).then(normalizeToken, (error: unknown) => {
+      if (forceRefresh) void shutdown('unauthorized');
+      throw error;
+    });
+    if (forceRefresh && !token) {
+      void shutdown('unauthorized');
+      throw new Error('the server refused the token and getToken could not supply a fresh one');
+    }
+    scheduleRenewal(token);
+    return token;
+  }
+
+  /** Renews on the open socket before expiry; if it cannot, the server closes 4401 at expiry and the reconnect refreshes. */
+  function scheduleRenewal(token: AccessToken | null): void {
+    clearTimeout(renewal);
+    if (!token?.expiresAt || lifetime.signal.aborted) return;
+    renewal = setTimeout(
+      async () => {
+        try {
+          const fresh = normalizeToken(await getToken({ forceRefresh: true }));
+          if (!fresh || lifetime.signal.aborted) return;
+          await trpc.auth.renew.mutate({ accessToken: fresh.token });
+          scheduleRenewal(fresh);
+        } catch {
+          // Left to the server: it closes 4401 at expiry, and the reconnect asks for a fresh token.
+        }
+      },
+      renewalDelayMs(token.expiresAt, renewBeforeMs),
+    );
+  }
 
   const wsClient = createWSClient({
     url,
-    // tRPC's options type wants the DOM constructor; `ws` and browsers both provide one that fits at run time.
-    WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    // tRPC's options type wants the DOM constructor; the paced socket implements what tRPC uses of it.
+    WebSocket: createPacedWebSocket({
+      Real: resolved.WebSocket,
+      pacer,
+      connectTimeoutMs: reconnect.connectTimeoutMs,
+      closeTimeoutMs: reconnect.closeTimeoutMs,
+      stableAfterMs: reconnect.stableAfterMs,
+      signal: lifetime.signal,
+    }) as unknown as typeof globalThis.WebSocket,
+    // Pacing happens in the paced socket, so tRPC itself never waits.
+    retryDelayMs: () => 0,
     connectionParams: async (): Promise<ConnectionParams> => {
-      const token = await getToken();
-      return { protocolVersion: String(PROTOCOL_VERSION), client: clientName, ...(token ? { token } : {}) };
+      const token = await tokenForConnection();
+      return {
+        protocolVersion: String(PROTOCOL_VERSION),
+        client: clientName,
+        ...(token ? { token: token.token } : {}),
+      };
     },
     keepAlive: { enabled: true, ...keepAlive },
-    retryDelayMs: (attemptIndex) => {
-      const retryInMs = fullJitterBackoff(attemptIndex, retry);
-      scheduled = { attempt: attemptIndex + 1, at: Date.now() + retryInMs };
-      showReconnecting();
-      return retryInMs;
-    },
-    onOpen: () => {
-      if (!disposed) status.set({ state: 'connected' });
-    },
-    onClose: (event) => {
-      if (disposed) return;
-      // tRPC passes the CloseEvent, though its type names only `code`.
-      const closeEvent = event as { code?: number; reason?: string } | undefined;
-      lastClose = { code: closeEvent?.code ?? null, reason: closeEvent?.reason ?? '' };
-      if (lastClose.code !== null && FATAL_CLOSE_CODES.has(lastClose.code)) {
-        void shutdown({ state: 'closed', reason: closedReasonFor(lastClose.code), lastCloseCode: lastClose.code });
-      } else {
-        showReconnecting();
-      }
-    },
   });
 
-  async function shutdown(final: Parameters<typeof status.set>[0]): Promise<void> {
-    if (disposed) return;
-    disposed = true;
-    status.set(final);
+  const trpc = createTRPCClient<AppRouter>({
+    links: [
+      timeoutLink(requests.timeoutMs, () => status.get().state),
+      idempotentRetryLink(requests.mutationAttempts),
+      wsLink({ client: wsClient, transformer: superjson }),
+    ],
+  });
+
+  async function shutdown(reason: ClosedReason): Promise<void> {
+    if (lifetime.signal.aborted) return;
+    lifetime.abort(new Error(`client closed: ${reason}`));
+    clearTimeout(renewal);
+    stopPacing();
+    stopWakeSignals();
+    const close = pacer.snapshot().lastClose;
+    status.set({ state: 'closed', reason, lastCloseCode: close?.code ?? null, lastCloseReason: close?.reason ?? '' });
     await wsClient.close();
   }
 
   return {
-    trpc: createTRPCClient<AppRouter>({ links: [wsLink({ client: wsClient, transformer: superjson })] }),
+    trpc,
     status,
-    dispose: () => shutdown({ state: 'closed', reason: 'disposed', lastCloseCode: lastClose.code }),
+    reconnectNow: () => pacer.retryNow(),
+    dispose: () => shutdown('disposed'),
   };
 }

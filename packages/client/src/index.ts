@@ -9,12 +9,18 @@
  * const room = await client.trpc.rooms.create.mutate({ name: 'general', visibility: 'public' });
  * ```
  */
+export type { GetToken, TokenResult } from './access-token';
 export { DEFAULT_RETRY, fullJitterBackoff, type RetryOptions } from './backoff';
 export { createTetherClient, type TetherClient } from './client';
+export { isConnectionLoss, RequestTimeoutError } from './links';
 export {
   DEFAULT_KEEP_ALIVE,
+  DEFAULT_RECONNECT,
+  DEFAULT_REQUESTS,
   type KeepAliveOptions,
+  type ReconnectOptions,
+  type RequestOptions,
   type TetherClientOptions,
   type WebSocketConstructor,
 } from './options';
-export type { ClosedReason, ConnectionState, ConnectionStatus, StatusObservable } from './status';
+export type { ClosedReason, ConnectionState, ConnectionStatus, LastClose, StatusObservable } from './status';

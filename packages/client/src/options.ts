@@ -1,10 +1,29 @@
+import type { GetToken } from './access-token';
 import { DEFAULT_RETRY, type RetryOptions } from './backoff';
 
 export interface KeepAliveOptions {
-  /** Ping after this much time. @default 15_000 */
+  /** Ping after this long without a message from the server. @default 15_000 */
   intervalMs: number;
   /** Treat the connection as dead when no pong arrives this long after a ping. @default 5_000 */
   pongTimeoutMs: number;
+}
+
+export interface ReconnectOptions extends RetryOptions {
+  /** A connection open this long resets the backoff. @default 5_000 */
+  stableAfterMs: number;
+  /** Extra doublings of the backoff after 1013 (overloaded) or 4429 (rate limited). @default 3 */
+  slowDownAttempts: number;
+  /** Give up on a connection attempt not open after this long. @default 10_000 */
+  connectTimeoutMs: number;
+  /** Complete a close locally when the server has not confirmed it after this long. @default 1_000 */
+  closeTimeoutMs: number;
+}
+
+export interface RequestOptions {
+  /** A query or mutation fails with `RequestTimeoutError` after this long, queued time included. @default 30_000 */
+  timeoutMs: number;
+  /** Attempts for a mutation with an idempotencyKey whose socket dropped mid-flight. @default 5 */
+  mutationAttempts: number;
 }
 
 /** The subset of the WebSocket constructor Tether uses; `globalThis.WebSocket` and `ws` both fit. */
@@ -13,24 +32,37 @@ export type WebSocketConstructor = new (url: string | URL, protocols?: string | 
 export interface TetherClientOptions {
   /** The server's WebSocket endpoint, e.g. `ws://127.0.0.1:3000/trpc`. */
   url: string;
-  /** Called before every connection attempt; return the current access token, or null for anonymous. */
-  getToken?: () => string | null | undefined | Promise<string | null | undefined>;
+  /** The access token; see `GetToken`. Omit for an anonymous client. */
+  getToken?: GetToken;
+  /** Renew a token this long before it expires, on the open socket (needs `expiresAt` from getToken). @default 60_000 */
+  renewBeforeMs?: number;
   /** Name and version sent to the server for its logs. @default 'tether-client' */
   clientName?: string;
   keepAlive?: Partial<KeepAliveOptions>;
-  retry?: Partial<RetryOptions>;
+  reconnect?: Partial<ReconnectOptions>;
+  requests?: Partial<RequestOptions>;
   /** WebSocket implementation; defaults to `globalThis.WebSocket` (use `@tether/client/node` on Node 20). */
   WebSocket?: WebSocketConstructor;
 }
 
 export const DEFAULT_KEEP_ALIVE: KeepAliveOptions = { intervalMs: 15_000, pongTimeoutMs: 5_000 };
+export const DEFAULT_RECONNECT: ReconnectOptions = {
+  ...DEFAULT_RETRY,
+  stableAfterMs: 5_000,
+  slowDownAttempts: 3,
+  connectTimeoutMs: 10_000,
+  closeTimeoutMs: 1_000,
+};
+export const DEFAULT_REQUESTS: RequestOptions = { timeoutMs: 30_000, mutationAttempts: 5 };
 
 export interface ResolvedOptions {
   url: string;
-  getToken: NonNullable<TetherClientOptions['getToken']>;
+  getToken: GetToken;
+  renewBeforeMs: number;
   clientName: string;
   keepAlive: KeepAliveOptions;
-  retry: RetryOptions;
+  reconnect: ReconnectOptions;
+  requests: RequestOptions;
   WebSocket: WebSocketConstructor;
 }
 
@@ -43,9 +75,11 @@ export function resolveOptions(options: TetherClientOptions): ResolvedOptions {
   return {
     url: options.url,
     getToken: options.getToken ?? (() => null),
+    renewBeforeMs: options.renewBeforeMs ?? 60_000,
     clientName: options.clientName ?? 'tether-client',
     keepAlive: { ...DEFAULT_KEEP_ALIVE, ...options.keepAlive },
-    retry: { ...DEFAULT_RETRY, ...options.retry },
+    reconnect: { ...DEFAULT_RECONNECT, ...options.reconnect },
+    requests: { ...DEFAULT_REQUESTS, ...options.requests },
     WebSocket: WebSocketImpl,
   };
 }

@@ -1,12 +1,24 @@
 /** The connection as an application sees it (design.md, "Status is observable"). */
-export type ConnectionStatus =
-  | { state: 'connecting' }
-  | { state: 'connected' }
-  | { state: 'reconnecting'; attempt: number; retryInMs: number; lastCloseCode: number | null; lastCloseReason: string }
-  | { state: 'closed'; reason: ClosedReason; lastCloseCode: number | null };
+export type ConnectionStatus = LastClose &
+  (
+    | { state: 'connecting' }
+    | { state: 'connected' }
+    | { state: 'reconnecting'; attempt: number; retryInMs: number }
+    | { state: 'closed'; reason: ClosedReason }
+  );
 
-/** Why a client stopped: disposed by the application, or told by the server that retrying cannot help. */
-export type ClosedReason = 'disposed' | 'upgrade-required' | 'server-closed';
+/** Every status carries the most recent close, so a UI can say why it is (re)connecting. */
+export interface LastClose {
+  lastCloseCode: number | null;
+  lastCloseReason: string;
+}
+
+/**
+ * Why a client stopped: disposed by the application; told by the server that
+ * retrying cannot help (1000, 4426); or its token was refused and getToken
+ * could not supply a fresh one (4401).
+ */
+export type ClosedReason = 'disposed' | 'upgrade-required' | 'server-closed' | 'unauthorized';
 
 export type ConnectionState = ConnectionStatus['state'];
 
@@ -30,6 +42,7 @@ export function createStatus(initial: ConnectionStatus): StatusObservable & { se
   return {
     get: () => current,
     set(status) {
+      if (JSON.stringify(status) === JSON.stringify(current)) return;
       current = status;
       for (const listener of [...listeners]) listener(status);
     },

@@ -62,7 +62,7 @@ export function clientFactory(wsUrl: () => string) {
       const client = createTetherClient({
         url: wsUrl(),
         clientName: 'tether-tests',
-        retry: { baseMs: 20, maxMs: 200 },
+        reconnect: { baseMs: 20, maxMs: 200 },
         ...options,
       });
       clients.push(client);

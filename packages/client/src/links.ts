@@ -1,0 +1,67 @@
+import type { AppRouter } from '@tether/protocol';
+import { retryLink, TRPCClientError, type TRPCLink } from '@trpc/client';
+import { observable } from '@trpc/server/observable';
+
+/**
+ * True when the request failed because its socket went away, not because the
+ * server answered. tRPC does not export its TRPCWebSocketClosedError class,
+ * so it is recognised by the name that class sets.
+ */
+export function isConnectionLoss(error: TRPCClientError<AppRouter>): boolean {
+  return error.data === undefined && error.cause instanceof Error && error.cause.name === 'TRPCWebSocketClosedError';
+}
+
+function idempotencyKeyOf(input: unknown): string | undefined {
+  if (typeof input !== 'object' || input === null || !('idempotencyKey' in input)) return undefined;
+  return typeof input.idempotencyKey === 'string' ? input.idempotencyKey : undefined;
+}
+
+/**
+ * Retries a mutation that carries an `idempotencyKey` when its socket dropped
+ * mid-flight: the retry goes out on the next connection with the same key, so
+ * the server applies it once and the caller gets one result. Mutations without
+ * a key are never retried: nobody can tell whether they were applied.
+ */
+export function idempotentRetryLink(maxAttempts: number): TRPCLink<AppRouter> {
+  return retryLink<AppRouter>({
+    retry: ({ op, error, attempts }) =>
+      op.type === 'mutation' &&
+      attempts < maxAttempts &&
+      idempotencyKeyOf(op.input) !== undefined &&
+      isConnectionLoss(error),
+    // No delay of our own: the request waits in tRPC's queue until the next connection opens.
+    retryDelayMs: () => 0,
+  });
+}
+
+/** Why a request gave up waiting. */
+export class RequestTimeoutError extends Error {
+  constructor(path: string, timeoutMs: number, connection: string) {
+    super(
+      `${path} got no answer within ${timeoutMs} ms (connection: ${connection}); ` +
+        'a mutation with an idempotencyKey is safe to send again with the same key',
+    );
+    this.name = 'RequestTimeoutError';
+  }
+}
+
+/**
+ * Bounds queries and mutations, including the time they wait in the queue
+ * while disconnected. Subscriptions are unbounded: they live as long as their subscriber.
+ */
+export function timeoutLink(timeoutMs: number, describeConnection: () => string): TRPCLink<AppRouter> {
+  return () =>
+    ({ op, next }) =>
+      observable((observer) => {
+        const subscription = next(op).subscribe(observer);
+        if (op.type === 'subscription') return subscription;
+        const timer = setTimeout(() => {
+          subscription.unsubscribe();
+          observer.error(TRPCClientError.from(new RequestTimeoutError(op.path, timeoutMs, describeConnection())));
+        }, timeoutMs);
+        return () => {
+          clearTimeout(timer);
+          subscription.unsubscribe();
+        };
+      });
+}
