@@ -4,11 +4,15 @@ import { observable } from '@trpc/server/observable';
 
 /**
  * True when the request failed because its socket went away, not because the
- * server answered. tRPC does not export its TRPCWebSocketClosedError class,
- * so it is recognised by the name that class sets.
+ * server answered. tRPC fails such requests with the socket's close event as
+ * the cause, or with its TRPCWebSocketClosedError (not exported, so it is
+ * recognised by the name that class sets).
  */
 export function isConnectionLoss(error: TRPCClientError<AppRouter>): boolean {
-  return error.data === undefined && error.cause instanceof Error && error.cause.name === 'TRPCWebSocketClosedError';
+  if (error.data !== undefined) return false;
+  const cause: unknown = error.cause;
+  if (cause instanceof Error) return cause.name === 'TRPCWebSocketClosedError';
+  return typeof cause === 'object' && cause !== null && 'type' in cause && cause.type === 'close';
 }
 
 function idempotencyKeyOf(input: unknown): string | undefined {
