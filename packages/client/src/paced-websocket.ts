@@ -1,7 +1,7 @@
 import type { WebSocketConstructor } from './options';
 import type { Pacer } from './pacer';
 
-type Listener = (event: unknown) => void;
+type Listener = (this: unknown, event: unknown) => void;
 
 const CONNECTING = 0;
 const OPEN = 1;
@@ -44,6 +44,8 @@ export function createPacedWebSocket(options: PacedSocketOptions): WebSocketCons
     readonly CLOSED = CLOSED;
 
     readyState: number = CONNECTING;
+    /** Applied to the real socket when it is created. */
+    binaryType: 'blob' | 'arraybuffer' = 'blob';
     readonly #listeners = new Map<string, Set<Listener>>();
     #real: WebSocket | null = null;
     #wasOpen = false;
@@ -91,8 +93,9 @@ export function createPacedWebSocket(options: PacedSocketOptions): WebSocketCons
       this.#timer = setTimeout(() => this.#abandon('close handshake timed out'), closeTimeoutMs);
     }
 
+    /** Listeners run with the socket as `this`, as EventTarget calls them (tRPC's PING handler relies on it). */
     #emit(type: string, event: unknown): void {
-      for (const listener of [...(this.#listeners.get(type) ?? [])]) listener(event);
+      for (const listener of [...(this.#listeners.get(type) ?? [])]) listener.call(this, event);
     }
 
     #connect(url: string | URL, protocols?: string | string[]): void {
@@ -104,6 +107,7 @@ export function createPacedWebSocket(options: PacedSocketOptions): WebSocketCons
         this.#fail(error instanceof Error ? error.message : 'could not create a WebSocket');
         return;
       }
+      (real as { binaryType: string }).binaryType = this.binaryType;
       this.#real = real;
       this.#timer = setTimeout(() => this.#fail('connect timed out'), connectTimeoutMs);
       real.addEventListener('open', (event) => {
