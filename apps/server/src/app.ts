@@ -58,7 +58,7 @@ export async function startServer(
   let stopping = false;
   const router = createAppRouter({
     ...createChatServices({ store, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),
-    system: createSystemService({ version: config.version, connectionCount: () => websocket.connectionCount }),
+    system: createSystemService({ version: config.version, gauges: () => websocket }),
   });
   const authenticate = (token: string) => accessTokens.verify(token);
   const websocket = createWebSocketTransport({ router, authenticate, config, logger });

@@ -1,6 +1,12 @@
 import { PROTOCOL_VERSION, type Services } from '@tether/protocol';
 
-export function createSystemService(options: { version: string; connectionCount: () => number }): Services['system'] {
+export interface TransportGauges {
+  connectionCount: number;
+  /** Unsent bytes over all connections. */
+  sendBufferBytes: number;
+}
+
+export function createSystemService(options: { version: string; gauges: () => TransportGauges }): Services['system'] {
   const startedAt = performance.now();
   return {
     async health() {
@@ -9,7 +15,8 @@ export function createSystemService(options: { version: string; connectionCount:
         version: options.version,
         protocolVersion: PROTOCOL_VERSION,
         uptimeSeconds: Math.round((performance.now() - startedAt) / 1000),
-        connections: options.connectionCount(),
+        connections: options.gauges().connectionCount,
+        sendBufferBytes: options.gauges().sendBufferBytes,
       };
     },
   };

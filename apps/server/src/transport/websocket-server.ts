@@ -23,6 +23,8 @@ export interface WebSocketTransport {
   /** The `upgrade` listener for the HTTP server. */
   handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
   readonly connectionCount: number;
+  /** Bytes queued for clients and not yet sent, summed over connections. */
+  readonly sendBufferBytes: number;
   /** Reconnect notice, `drainMs` for in-flight work, then close 1012 for whoever is left. */
   shutdown(drainMs: number): Promise<void>;
 }
@@ -109,7 +111,12 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       else socket.close(handshake.code, handshake.reason);
     });
     guardConnection(socket, config.limits, (code) =>
-      logger.warn('ws.limit_exceeded', { remote, client: handshakes.get(socket)?.client, code }),
+      logger.warn('ws.limit_exceeded', {
+        remote,
+        client: handshakes.get(socket)?.client,
+        code,
+        bufferedBytes: socket.bufferedAmount,
+      }),
     );
     serveTrpc(socket, req);
   }
@@ -129,6 +136,11 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     },
     get connectionCount() {
       return wss.clients.size;
+    },
+    get sendBufferBytes() {
+      let total = 0;
+      for (const socket of wss.clients) total += socket.bufferedAmount;
+      return total;
     },
     async shutdown(drainMs) {
       accepting = false;
