@@ -21,14 +21,15 @@ export function createAccessTokens(options: { secret: Uint8Array; ttlSeconds: nu
   const { secret, ttlSeconds } = options;
   return {
     async issue(principal) {
-      const expiresAt = new Date(Date.now() + ttlSeconds * 1000);
+      // JWT `exp` has whole seconds: report exactly that instant, or a client would renew too late.
+      const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttlSeconds) * 1000);
       const token = await new SignJWT({ name: principal.username, kind: principal.kind })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(principal.userId)
         .setIssuer(ISSUER)
         .setAudience(AUDIENCE)
         .setIssuedAt()
-        .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+        .setExpirationTime(expiresAt.getTime() / 1000)
         .sign(secret);
       return { token, expiresAt };
     },
