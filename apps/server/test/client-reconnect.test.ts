@@ -115,6 +115,26 @@ describe('@tether/client across a server restart', () => {
     expect(statuses.at(-1)?.state).toBe('connected');
   });
 
+  it('queues requests issued while disconnected and sends them after the reconnect, or times them out', async () => {
+    const client = clients.connect({ requests: { timeoutMs: 10_000 } });
+    await client.status.waitFor('connected');
+    const { port, config } = server;
+    await server.close();
+    await client.status.waitFor('reconnecting');
+    const queued = client.trpc.system.health.query();
+    server = await startTestServer({ dataDir, port, tokenSecret: config.tokenSecret });
+    expect((await queued).status).toBe('ok');
+
+    const impatient = clients.connect({ requests: { timeoutMs: 200 } });
+    await impatient.status.waitFor('connected');
+    const { port: samePort, config: sameConfig } = server;
+    await server.close();
+    await impatient.status.waitFor('reconnecting');
+    const error = await impatient.trpc.system.health.query().catch((e: unknown) => e);
+    expect(String(error)).toContain('system.health got no answer within 200 ms (connection: reconnecting)');
+    server = await startTestServer({ dataDir, port: samePort, tokenSecret: sameConfig.tokenSecret });
+  });
+
   it('ends in closed with reason "disposed"', async () => {
     const client = clients.connect();
     await client.status.waitFor('connected');

@@ -57,12 +57,26 @@ export function timeoutLink(timeoutMs: number, describeConnection: () => string)
   return () =>
     ({ op, next }) =>
       observable((observer) => {
-        const subscription = next(op).subscribe(observer);
-        if (op.type === 'subscription') return subscription;
+        if (op.type === 'subscription') return next(op).subscribe(observer);
+        // Settled once: whatever the downstream does while being torn down after a timeout is ignored.
+        let settled = false;
+        const settle = (finish: () => void) => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          finish();
+        };
         const timer = setTimeout(() => {
+          settle(() =>
+            observer.error(TRPCClientError.from(new RequestTimeoutError(op.path, timeoutMs, describeConnection()))),
+          );
           subscription.unsubscribe();
-          observer.error(TRPCClientError.from(new RequestTimeoutError(op.path, timeoutMs, describeConnection())));
         }, timeoutMs);
+        const subscription = next(op).subscribe({
+          next: (value) => observer.next(value),
+          error: (error) => settle(() => observer.error(error)),
+          complete: () => settle(() => observer.complete()),
+        });
         return () => {
           clearTimeout(timer);
           subscription.unsubscribe();
