@@ -50,7 +50,8 @@ export const DEFAULT_LIMITS: Config['limits'] = {
   handshakeTimeoutMs: 5_000,
   maxSubscriptionsPerConnection: 100,
   messagesPerSecond: 50,
-  messageBurst: 100,
+  // Room for a reconnect's resubscribe batch (up to maxSubscriptionsPerConnection calls at once).
+  messageBurst: 250,
   sendBufferBytes: 4 * 1024 * 1024,
 };
 

@@ -26,6 +26,9 @@ export interface TetherClient {
   dispose(): Promise<void>;
 }
 
+/** setTimeout's ceiling (about 24.8 days). */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 function closedReasonFor(code: number): ClosedReason {
   return code === CloseCode.UpgradeRequired ? 'upgrade-required' : 'server-closed';
 }
@@ -63,9 +66,22 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
   });
   const stopWakeSignals = onWakeSignals(() => pacer.retryNow());
 
+  /** getToken's answer, or a rejection once the client is disposed (so `dispose()` never waits on it). */
+  function askForToken(forceRefresh: boolean): Promise<AccessToken | null> {
+    return new Promise((resolve, reject) => {
+      const onDispose = () => reject(lifetime.signal.reason);
+      if (lifetime.signal.aborted) return onDispose();
+      lifetime.signal.addEventListener('abort', onDispose, { once: true });
+      Promise.resolve(getToken({ forceRefresh }))
+        .then(normalizeToken)
+        .then(resolve, reject)
+        .finally(() => lifetime.signal.removeEventListener('abort', onDispose));
+    });
+  }
+
   async function tokenForConnection(): Promise<AccessToken | null> {
-    const forceRefresh = pacer.snapshot().lastClose?.code === CloseCode.Unauthorized;
-    const token = await Promise.resolve(getToken({ forceRefresh })).then(normalizeToken, (error: unknown) => {
+    const forceRefresh = pacer.snapshot().recentClose?.code === CloseCode.Unauthorized;
+    const token = await askForToken(forceRefresh).catch((error: unknown) => {
       if (forceRefresh) void shutdown('unauthorized');
       throw error;
     });
@@ -81,19 +97,22 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
   function scheduleRenewal(token: AccessToken | null): void {
     clearTimeout(renewal);
     if (!token?.expiresAt || lifetime.signal.aborted) return;
-    renewal = setTimeout(
-      async () => {
-        try {
-          const fresh = normalizeToken(await getToken({ forceRefresh: true }));
-          if (!fresh || lifetime.signal.aborted) return;
-          await trpc.auth.renew.mutate({ accessToken: fresh.token });
-          scheduleRenewal(fresh);
-        } catch {
-          // Left to the server: it closes 4401 at expiry, and the reconnect asks for a fresh token.
-        }
-      },
-      renewalDelayMs(token.expiresAt, renewBeforeMs),
-    );
+    const delay = renewalDelayMs(token.expiresAt, renewBeforeMs);
+    if (delay > MAX_TIMER_MS) {
+      // setTimeout fires at once beyond its ceiling: wait in steps instead.
+      renewal = setTimeout(() => scheduleRenewal(token), MAX_TIMER_MS);
+      return;
+    }
+    renewal = setTimeout(async () => {
+      try {
+        const fresh = await askForToken(true);
+        if (!fresh || lifetime.signal.aborted) return;
+        await trpc.auth.renew.mutate({ accessToken: fresh.token });
+        scheduleRenewal(fresh);
+      } catch {
+        // Left to the server: it closes 4401 at expiry, and the reconnect asks for a fresh token.
+      }
+    }, delay);
   }
 
   const wsClient = createWSClient({
@@ -123,7 +142,7 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
   const trpc = createTRPCClient<AppRouter>({
     links: [
       timeoutLink(requests.timeoutMs, () => status.get().state),
-      idempotentRetryLink(requests.mutationAttempts),
+      idempotentRetryLink(requests.mutationAttempts, () => !lifetime.signal.aborted),
       wsLink({ client: wsClient, transformer: superjson }),
     ],
   });

@@ -12,7 +12,10 @@ export function isConnectionLoss(error: TRPCClientError<AppRouter>): boolean {
   if (error.data !== undefined) return false;
   const cause: unknown = error.cause;
   if (cause instanceof Error) return cause.name === 'TRPCWebSocketClosedError';
-  return typeof cause === 'object' && cause !== null && 'type' in cause && cause.type === 'close';
+  // A socket that fails while open may report `error` before `close`; either means the answer never came.
+  return (
+    typeof cause === 'object' && cause !== null && 'type' in cause && (cause.type === 'close' || cause.type === 'error')
+  );
 }
 
 function idempotencyKeyOf(input: unknown): string | undefined {
@@ -26,15 +29,18 @@ function idempotencyKeyOf(input: unknown): string | undefined {
  * the server applies it once and the caller gets one result. Mutations without
  * a key are never retried: nobody can tell whether they were applied.
  */
-export function idempotentRetryLink(maxAttempts: number): TRPCLink<AppRouter> {
+export function idempotentRetryLink(maxAttempts: number, isActive: () => boolean = () => true): TRPCLink<AppRouter> {
   return retryLink<AppRouter>({
     retry: ({ op, error, attempts }) =>
+      isActive() &&
       op.type === 'mutation' &&
       attempts < maxAttempts &&
       idempotencyKeyOf(op.input) !== undefined &&
       isConnectionLoss(error),
-    // No delay of our own: the request waits in tRPC's queue until the next connection opens.
-    retryDelayMs: () => 0,
+    // The request then waits in tRPC's queue until the next connection opens. Not 0: a
+    // synchronous retry inside tRPC's close handler would open a second socket before
+    // tRPC marks itself as reconnecting.
+    retryDelayMs: () => 1,
   });
 }
 

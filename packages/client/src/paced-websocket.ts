@@ -44,18 +44,30 @@ export function createPacedWebSocket(options: PacedSocketOptions): WebSocketCons
     readonly CLOSED = CLOSED;
 
     readyState: number = CONNECTING;
-    /** Applied to the real socket when it is created. */
-    binaryType: 'blob' | 'arraybuffer' = 'blob';
+    #binaryType: 'blob' | 'arraybuffer' = 'blob';
     readonly #listeners = new Map<string, Set<Listener>>();
     #real: WebSocket | null = null;
     #wasOpen = false;
     #timer: ReturnType<typeof setTimeout> | undefined;
 
     constructor(url: string | URL, protocols?: string | string[]) {
-      pacer.waitTurn(signal).then(
-        () => this.#connect(url, protocols),
-        () => this.#fail('client disposed'),
-      );
+      // Started on a later task: tRPC attaches its listeners (and sets binaryType) only after
+      // construction, and a failure reported before then would reach nobody.
+      setTimeout(() => {
+        pacer.waitTurn(signal).then(
+          () => this.#connect(url, protocols),
+          () => this.#fail('client disposed'),
+        );
+      }, 0);
+    }
+
+    get binaryType(): 'blob' | 'arraybuffer' {
+      return this.#binaryType;
+    }
+
+    set binaryType(type: 'blob' | 'arraybuffer') {
+      this.#binaryType = type;
+      if (this.#real) (this.#real as { binaryType: string }).binaryType = type;
     }
 
     get bufferedAmount(): number {
@@ -107,7 +119,7 @@ export function createPacedWebSocket(options: PacedSocketOptions): WebSocketCons
         this.#fail(error instanceof Error ? error.message : 'could not create a WebSocket');
         return;
       }
-      (real as { binaryType: string }).binaryType = this.binaryType;
+      (real as { binaryType: string }).binaryType = this.#binaryType;
       this.#real = real;
       this.#timer = setTimeout(() => this.#fail('connect timed out'), connectTimeoutMs);
       real.addEventListener('open', (event) => {
@@ -126,10 +138,11 @@ export function createPacedWebSocket(options: PacedSocketOptions): WebSocketCons
       real.addEventListener('close', (event) => this.#finish(event.code, event.reason));
     }
 
-    /** Gives up on the real socket (terminating it where the implementation can) and reports it closed. */
+    /** Gives up on the real socket (terminated where the implementation can, as `ws` does; closed in browsers) and reports it closed. */
     #abandon(reason: string): void {
       const real = this.#real as (WebSocket & { terminate?: () => void }) | null;
-      real?.terminate?.();
+      if (real?.terminate) real.terminate();
+      else real?.close();
       this.#finish(ABNORMAL_CLOSURE, reason);
     }
 

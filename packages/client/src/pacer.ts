@@ -15,7 +15,10 @@ export interface PacerSnapshot {
   attempt: number;
   /** When the waiting attempt will start (epoch ms), or null when none waits. */
   retryAt: number | null;
+  /** The most recent close, kept for display. */
   lastClose: CloseInfo | null;
+  /** The close since a connection last stayed open: what decides a token refresh or a longer backoff. */
+  recentClose: CloseInfo | null;
 }
 
 export interface PacerOptions {
@@ -34,7 +37,14 @@ export interface PacerOptions {
  */
 export function createPacer(options: PacerOptions) {
   const { retry, slowDownAttempts = 3, random = Math.random, now = Date.now } = options;
-  const state: PacerSnapshot = { openSockets: 0, everConnected: false, attempt: 0, retryAt: null, lastClose: null };
+  const state: PacerSnapshot = {
+    openSockets: 0,
+    everConnected: false,
+    attempt: 0,
+    retryAt: null,
+    lastClose: null,
+    recentClose: null,
+  };
   const listeners = new Set<() => void>();
   let wake: (() => void) | null = null;
   const changed = () => {
@@ -42,7 +52,7 @@ export function createPacer(options: PacerOptions) {
   };
 
   function delayFor(attemptIndex: number): number {
-    const slowDown = state.lastClose !== null && SLOW_DOWN_CLOSE_CODES.has(state.lastClose.code);
+    const slowDown = state.recentClose !== null && SLOW_DOWN_CLOSE_CODES.has(state.recentClose.code);
     return fullJitterBackoff(attemptIndex + (slowDown ? slowDownAttempts : 0), retry, random);
   }
   /** The very first connection goes out at once and is not a retry. */
@@ -56,6 +66,8 @@ export function createPacer(options: PacerOptions) {
     },
     /** Resolves when the next attempt may start; rejects if `signal` aborts first. */
     waitTurn(signal: AbortSignal): Promise<void> {
+      // An abort listener added to an aborted signal never fires: check first.
+      if (signal.aborted) return Promise.reject(signal.reason);
       if (isFirstConnection()) return Promise.resolve();
       const delay = delayFor(state.attempt);
       state.attempt += 1;
@@ -97,10 +109,12 @@ export function createPacer(options: PacerOptions) {
     /** The connection stayed open long enough to count as a success: backoff starts over. */
     stable(): void {
       state.attempt = 0;
+      state.recentClose = null;
     },
     closed(close: CloseInfo, wasOpen: boolean): void {
       if (wasOpen) state.openSockets -= 1;
       state.lastClose = close;
+      state.recentClose = close;
       changed();
     },
   };

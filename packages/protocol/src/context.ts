@@ -13,8 +13,11 @@ export interface ConnectionControls {
    * A signed-in connection accepts only a token of the same user.
    */
   renew(accessToken: string): Promise<{ principal: Principal; expiresAt: Date }>;
-  /** Counts a new subscription until `signal` aborts; throws TOO_MANY_REQUESTS over the per-connection limit. */
-  admitSubscription(signal: AbortSignal): void;
+  /**
+   * Counts a new subscription until `signal` aborts or the returned release is
+   * called (when it fails to start); throws TOO_MANY_REQUESTS over the per-connection limit.
+   */
+  admitSubscription(signal: AbortSignal): () => void;
 }
 
 /** The context every procedure receives; the server builds it per connection or HTTP request. */

@@ -42,7 +42,10 @@ export const authedProcedure = t.procedure.use(({ ctx, next }) => {
 });
 
 /** Subscriptions count against the connection's limit for as long as they run. */
-export const subscriptionProcedure = authedProcedure.use(({ ctx, signal, next }) => {
-  if (ctx.connection && signal) ctx.connection.admitSubscription(signal);
-  return next();
+export const subscriptionProcedure = authedProcedure.use(async ({ ctx, signal, next }) => {
+  const release = ctx.connection && signal ? ctx.connection.admitSubscription(signal) : null;
+  const result = await next();
+  // A subscription refused at setup (FORBIDDEN, NOT_FOUND, bad input) never runs, so its slot is freed now.
+  if (!result.ok) release?.();
+  return result;
 });

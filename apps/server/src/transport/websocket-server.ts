@@ -5,6 +5,7 @@ import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
 import type { Config } from '../config';
 import type { Logger } from '../logger';
+import { closeHard } from './close-hard';
 import { guardConnection } from './connection-guards';
 import type { Authenticate } from './context';
 import { readHandshake } from './handshake';
@@ -88,18 +89,19 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
     logger.info('ws.open', { remote });
 
     if (wss.clients.size > config.limits.maxConnections) {
-      socket.close(CloseCode.TryAgainLater, 'server at its connection limit; retry later');
+      closeHard(socket, CloseCode.TryAgainLater, 'server at its connection limit; retry later');
       return;
     }
     if (requestUrl(req)?.searchParams.get('connectionParams') !== '1') {
-      socket.close(
+      closeHard(
+        socket,
         CloseCode.UpgradeRequired,
         'send connectionParams with protocolVersion first (tRPC connectionParams)',
       );
       return;
     }
     const timeout = setTimeout(
-      () => socket.close(CloseCode.HandshakeTimeout, 'no connectionParams within the handshake timeout'),
+      () => closeHard(socket, CloseCode.HandshakeTimeout, 'no connectionParams within the handshake timeout'),
       config.limits.handshakeTimeoutMs,
     );
     socket.once('close', () => clearTimeout(timeout));
@@ -108,7 +110,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
       clearTimeout(timeout);
       const handshake = readHandshake(data);
       if (handshake.ok) handshakes.set(socket, handshake.params);
-      else socket.close(handshake.code, handshake.reason);
+      else closeHard(socket, handshake.code, handshake.reason);
     });
     guardConnection(socket, config.limits, (code) =>
       logger.warn('ws.limit_exceeded', {

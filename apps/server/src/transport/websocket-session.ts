@@ -7,6 +7,7 @@ import {
 } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
+import { closeHard } from './close-hard';
 import type { Authenticate, Credential } from './context';
 
 /** setTimeout's ceiling; tokens living longer are re-armed when it fires. */
@@ -40,12 +41,14 @@ export async function openWebSocketSession(options: {
   const adopt = (credential: Credential) => {
     principal = credential.principal;
     clearTimeout(expiry);
+    // Verification is asynchronous: the socket may have closed meanwhile, and a timer would keep it alive.
+    if (socket.readyState !== socket.OPEN) return;
     const armExpiry = () => {
       const remaining = credential.expiresAt.getTime() - Date.now();
       expiry =
         remaining > MAX_TIMER_MS
           ? setTimeout(armExpiry, MAX_TIMER_MS)
-          : setTimeout(() => socket.close(CloseCode.Unauthorized, 'access token expired: renew it'), remaining);
+          : setTimeout(() => closeHard(socket, CloseCode.Unauthorized, 'access token expired: renew it'), remaining);
     };
     armExpiry();
   };
@@ -55,7 +58,7 @@ export async function openWebSocketSession(options: {
       adopt(await authenticate(params.token));
     } catch (error) {
       const failure = unauthorized(error);
-      socket.close(CloseCode.Unauthorized, failure.message.slice(0, 120));
+      closeHard(socket, CloseCode.Unauthorized, failure.message.slice(0, 120));
       throw failure;
     }
   }
@@ -79,9 +82,15 @@ export async function openWebSocketSession(options: {
         });
       }
       subscriptions += 1;
-      signal.addEventListener('abort', () => {
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
         subscriptions -= 1;
-      });
+        signal.removeEventListener('abort', release);
+      };
+      signal.addEventListener('abort', release, { once: true });
+      return release;
     },
   };
   return {
