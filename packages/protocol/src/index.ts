@@ -33,6 +33,7 @@ export type {
   MessagePage,
   SendMessageInput,
 } from './schemas/messages';
+export type { Presence, TypingInput } from './schemas/presence';
 export type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput, RoomVisibility } from './schemas/rooms';
 export type { Health } from './schemas/system';
 export type { Services } from './services';

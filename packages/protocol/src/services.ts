@@ -10,6 +10,7 @@ import type {
   MessagePage,
   SendMessageInput,
 } from './schemas/messages';
+import type { Presence, TypingInput } from './schemas/presence';
 import type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput } from './schemas/rooms';
 import type { Health } from './schemas/system';
 
@@ -39,6 +40,10 @@ export interface Services {
      * and in seq order, until `signal` aborts.
      */
     events(principal: Principal, query: RoomEventsQuery, signal: AbortSignal): Promise<AsyncIterable<RoomStreamItem>>;
+    /** Marks the principal present while the stream runs; yields a snapshot now and on every change. */
+    presence(principal: Principal, input: RoomRefInput, signal: AbortSignal): Promise<AsyncIterable<Presence>>;
+    /** The principal is typing: shown to others for a few seconds, or until they send. */
+    typing(principal: Principal, input: TypingInput): Promise<void>;
   };
   messages: {
     send(principal: Principal, input: SendMessageInput): Promise<Message>;

@@ -4,6 +4,7 @@ import type { Store } from '../store/store';
 import type { AccessTokens } from './access-tokens';
 import { createAuthService } from './auth-service';
 import { createMessagesService } from './messages-service';
+import { createPresence } from './presence';
 import { createRoomEventLog } from './room-events';
 import { createRoomsService } from './rooms-service';
 
@@ -18,9 +19,10 @@ export interface ChatServicesOptions {
 export function createChatServices(options: ChatServicesOptions): Omit<Services, 'system'> {
   const { store, bus, accessTokens, refreshTokenTtlDays } = options;
   const events = createRoomEventLog(store, bus);
+  const presence = createPresence(bus);
   return {
     auth: createAuthService({ store, accessTokens, refreshTokenTtlDays }),
-    rooms: createRoomsService({ store, events }),
-    messages: createMessagesService({ store, events }),
+    rooms: createRoomsService({ store, events, presence }),
+    messages: createMessagesService({ store, events, presence }),
   };
 }

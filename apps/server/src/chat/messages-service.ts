@@ -3,6 +3,7 @@ import type { Message, Principal, Services } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
 import { onceFor, runIdempotent } from '../store/idempotency';
 import type { Queryable, Store } from '../store/store';
+import type { PresenceTracker } from './presence';
 import { roomForReading, roomForWriting } from './room-access';
 import type { RoomEventLog } from './room-events';
 
@@ -45,10 +46,20 @@ async function ownMessage(tx: Queryable, principal: Principal, messageId: string
   return row;
 }
 
-export function createMessagesService({ store, events }: { store: Store; events: RoomEventLog }): Services['messages'] {
+export function createMessagesService({
+  store,
+  events,
+  presence,
+}: {
+  store: Store;
+  events: RoomEventLog;
+  presence: PresenceTracker;
+}): Services['messages'] {
   return {
-    send: (principal, input) =>
-      events.write((tx, append) =>
+    send: async (principal, input) => {
+      // Whoever sends has stopped typing.
+      presence.stopTyping(input.roomId, principal.userId);
+      return events.write((tx, append) =>
         runIdempotent(tx, onceFor(principal, input.idempotencyKey, ['messages.send', input]), async () => {
           await roomForWriting(tx, principal.userId, input.roomId);
           const event = await append(input.roomId, (seq, at) => ({
@@ -73,7 +84,8 @@ export function createMessagesService({ store, events }: { store: Store; events:
           );
           return message;
         }),
-      ),
+      );
+    },
 
     edit: (principal, input) =>
       events.write((tx, append) =>

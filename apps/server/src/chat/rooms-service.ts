@@ -5,6 +5,7 @@ import { onceFor, runIdempotent } from '../store/idempotency';
 import type { Queryable, Store } from '../store/store';
 import { isUniqueViolation } from '../store/store';
 import { whileMember } from './member-stream';
+import type { PresenceTracker } from './presence';
 import { findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
 import type { AppendRoomEvent, RoomEventLog } from './room-events';
 
@@ -28,7 +29,15 @@ async function addMember(tx: Queryable, append: AppendRoomEvent, roomId: string,
   return { user, joinedAt: existing?.joined_at ?? new Date() };
 }
 
-export function createRoomsService({ store, events }: { store: Store; events: RoomEventLog }): Services['rooms'] {
+export function createRoomsService({
+  store,
+  events,
+  presence,
+}: {
+  store: Store;
+  events: RoomEventLog;
+  presence: PresenceTracker;
+}): Services['rooms'] {
   return {
     async create(principal, input) {
       const roomId = randomUUID();
@@ -97,6 +106,16 @@ export function createRoomsService({ store, events }: { store: Store; events: Ro
       const room = await roomForReading(store, principal.userId, query.roomId);
       const isMember = async () => (await findRoom(store, principal.userId, room.id)).isMember;
       return whileMember(room, principal, events.stream(query, signal), isMember);
+    },
+
+    async presence(principal, { roomId }, signal) {
+      await roomForReading(store, principal.userId, roomId);
+      return presence.stream(roomId, userRef(principal), signal);
+    },
+
+    async typing(principal, { roomId }) {
+      await roomForWriting(store, principal.userId, roomId);
+      presence.typing(roomId, userRef(principal));
     },
   };
 }

@@ -1,6 +1,7 @@
 import { tracked } from '@trpc/server';
 import { z } from 'zod';
 import { type RoomStreamItem, roomEventsInputSchema } from '../schemas/events';
+import { typingInputSchema } from '../schemas/presence';
 import {
   createRoomInputSchema,
   inviteInputSchema,
@@ -46,5 +47,15 @@ export function createRoomsRouter(rooms: Services['rooms']) {
       const events = await rooms.events(ctx.principal, query, signal ?? new AbortController().signal);
       return trackBySeq(events);
     }),
+    /** Ephemeral snapshots, untracked and apart from `events`, so they never move its resume point. */
+    presence: subscriptionProcedure
+      .input(roomRefInputSchema)
+      .subscription(async ({ ctx, input, signal }) =>
+        rooms.presence(ctx.principal, input, signal ?? new AbortController().signal),
+      ),
+    typing: authedProcedure
+      .input(typingInputSchema)
+      .output(z.void())
+      .mutation(({ ctx, input }) => rooms.typing(ctx.principal, input)),
   });
 }
