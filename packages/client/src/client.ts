@@ -1,10 +1,5 @@
-import {
-  type AppRouter,
-  CloseCode,
-  type ConnectionParams,
-  FATAL_CLOSE_CODES,
-  PROTOCOL_VERSION,
-} from '@tether/protocol';
+import type { AppRouter, ConnectionParams } from '@tether/protocol';
+import { CloseCode, FATAL_CLOSE_CODES, PROTOCOL_VERSION } from '@tether/protocol/wire';
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { type AccessToken, normalizeToken, renewalDelayMs } from './access-token';

@@ -1,4 +1,4 @@
-import { CloseCode } from '@tether/protocol';
+import { CloseCode } from '@tether/protocol/wire';
 import { describe, expect, it } from 'vitest';
 import { createPacer } from './pacer';
 

@@ -1,4 +1,4 @@
-import { SLOW_DOWN_CLOSE_CODES } from '@tether/protocol';
+import { SLOW_DOWN_CLOSE_CODES } from '@tether/protocol/wire';
 import { fullJitterBackoff, type RetryOptions } from './backoff';
 
 export interface CloseInfo {

@@ -1,0 +1,48 @@
+import { useQuery } from '@tanstack/react-query';
+import type { User } from '@tether/protocol';
+import { describeError } from './errors';
+import { CreateRoomForm } from './rooms/create-room-form';
+import { RoomList } from './rooms/room-list';
+import { RoomView } from './rooms/room-view';
+import { useSelectedRoom } from './rooms/use-selected-room';
+import { sessionStore } from './session/use-session';
+import { useTRPC } from './trpc';
+
+/** How often the room list is re-read, so invitations and new rooms appear without a reload. */
+const ROOM_LIST_REFRESH_MS = 5_000;
+
+export function ChatLayout({ user }: { user: User }) {
+  const trpc = useTRPC();
+  const rooms = useQuery({ ...trpc.rooms.list.queryOptions(), refetchInterval: ROOM_LIST_REFRESH_MS });
+  const [selectedId, select] = useSelectedRoom();
+  const selected = rooms.data?.find((room) => room.id === selectedId) ?? null;
+
+  return (
+    <div className="layout">
+      <aside className="sidebar">
+        <div className="me">
+          <span>
+            Signed in as <strong>{user.username}</strong>
+          </span>
+          <button type="button" className="link" onClick={() => void sessionStore.signOut()}>
+            Sign out
+          </button>
+        </div>
+        {rooms.error && (
+          <p role="alert" className="error">
+            {describeError(rooms.error)}
+          </p>
+        )}
+        {rooms.data && <RoomList rooms={rooms.data} user={user} selectedId={selectedId} onSelect={select} />}
+        <CreateRoomForm onCreated={select} />
+      </aside>
+      <main className="main">
+        {selected ? (
+          <RoomView key={selected.id} room={selected} user={user} />
+        ) : (
+          <p className="muted empty">{rooms.isPending ? 'Loading rooms…' : 'Pick a room, or create one.'}</p>
+        )}
+      </main>
+    </div>
+  );
+}

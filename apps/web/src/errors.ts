@@ -1,0 +1,18 @@
+import type { AppRouter } from '@tether/protocol';
+import { TRPCClientError } from '@trpc/client';
+
+/** A message a person can act on, from any error a call can end with. */
+export function describeError(error: unknown): string {
+  if (error instanceof TRPCClientError) {
+    const { data } = error as TRPCClientError<AppRouter>;
+    const issues = data?.zodIssues;
+    if (issues && issues.length > 0) return issues.map((issue) => issue.message).join('; ');
+    return error.message;
+  }
+  return error instanceof Error ? error.message : 'Something went wrong';
+}
+
+/** True when the server answered (so retrying the same request cannot help). */
+export function serverAnswered(error: unknown): boolean {
+  return error instanceof TRPCClientError && error.data !== undefined;
+}

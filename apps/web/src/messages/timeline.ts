@@ -1,0 +1,88 @@
+import type { Message, MessagePage, RoomStreamItem } from '@tether/protocol';
+
+/** What live events have changed since the history was loaded. */
+export interface LiveChanges {
+  upserts: ReadonlyMap<string, Message>;
+  deleted: ReadonlySet<string>;
+  /** Newest seq seen live (any event type). */
+  lastSeq: number;
+  /** The server reported the subscription caught up. */
+  synced: boolean;
+}
+
+export const NO_CHANGES: LiveChanges = { upserts: new Map(), deleted: new Set(), lastSeq: 0, synced: false };
+
+/** Folds one subscription item (or a confirmed send) into the live changes. */
+export function applyLive(
+  state: LiveChanges,
+  item: RoomStreamItem | { type: 'confirmed'; message: Message },
+): LiveChanges {
+  const lastSeq = 'seq' in item ? Math.max(state.lastSeq, item.seq) : state.lastSeq;
+  switch (item.type) {
+    case 'message.sent':
+    case 'message.edited':
+    case 'confirmed': {
+      const current = state.upserts.get(item.message.id);
+      // An older edit arriving after a newer one (replay overlap) must not win.
+      if (current?.editedAt && item.message.editedAt && current.editedAt > item.message.editedAt) {
+        return { ...state, lastSeq };
+      }
+      return { ...state, upserts: new Map(state.upserts).set(item.message.id, item.message), lastSeq };
+    }
+    case 'message.deleted':
+      return { ...state, deleted: new Set(state.deleted).add(item.messageId), lastSeq };
+    case 'synced':
+      return { ...state, synced: true, lastSeq };
+    default:
+      return { ...state, lastSeq };
+  }
+}
+
+/** History pages (newest first) overlaid with live changes, oldest first for display. */
+export function timeline(pages: readonly MessagePage[], live: LiveChanges): Message[] {
+  const byId = new Map<string, Message>();
+  for (const page of pages) for (const message of page.messages) byId.set(message.id, message);
+  for (const [id, message] of live.upserts) {
+    const known = byId.get(id);
+    if (!known || (message.editedAt ?? message.createdAt) >= (known.editedAt ?? known.createdAt)) byId.set(id, message);
+  }
+  for (const id of live.deleted) byId.delete(id);
+  return [...byId.values()].sort((a, b) => a.seq - b.seq);
+}
+
+/** A message the user sent that the server has not confirmed (or refused). */
+export interface PendingSend {
+  key: string;
+  body: string;
+  /** The room's newest seq when it was written: its confirmation comes after. */
+  afterSeq: number;
+  state: 'sending' | 'failed';
+  error?: string;
+  /** Set once the server confirmed it: then it shows as a real message. */
+  messageId?: string;
+}
+
+/**
+ * The pending sends still to show. A send disappears once its confirmed
+ * message is in the timeline: by id when the call returned, or, while the
+ * call is still out, by the live event of the user's own message with the
+ * same body after it was written (each such message hides one send), so a
+ * message never shows twice.
+ */
+export function visiblePending(
+  pending: readonly PendingSend[],
+  messages: readonly Message[],
+  userId: string,
+): PendingSend[] {
+  const ids = new Set(messages.map((m) => m.id));
+  const unclaimed = messages.filter((m) => m.author.id === userId);
+  const claimed = new Set<string>();
+  return pending.filter((send) => {
+    if (send.messageId) return !ids.has(send.messageId);
+    if (send.state === 'failed') return true;
+    const match = unclaimed.find((m) => !claimed.has(m.id) && m.body === send.body && m.seq > send.afterSeq);
+    if (!match) return true;
+    claimed.add(match.id);
+    return false;
+  });
+}

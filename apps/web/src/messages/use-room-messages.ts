@@ -1,0 +1,57 @@
+import { skipToken, useInfiniteQuery } from '@tanstack/react-query';
+import type { Message, RoomStreamItem } from '@tether/protocol';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useMemo, useReducer, useState } from 'react';
+import { useTRPC, useTRPCClient } from '../trpc';
+import { applyLive, NO_CHANGES, timeline } from './timeline';
+
+const PAGE_SIZE = 50;
+
+/**
+ * A room's messages: history pages (newest first, older on demand) plus live
+ * events from the newest seq the first page saw, so nothing falls between
+ * the two and nothing shows twice.
+ */
+export function useRoomMessages(roomId: string) {
+  const client = useTRPCClient();
+  const trpc = useTRPC();
+  const history = useInfiniteQuery({
+    queryKey: ['room-history', roomId],
+    queryFn: ({ pageParam }) =>
+      client.messages.list.query({
+        roomId,
+        limit: PAGE_SIZE,
+        ...(pageParam === undefined ? {} : { beforeSeq: pageParam }),
+      }),
+    initialPageParam: undefined as number | undefined,
+    getNextPageParam: (page) => page.nextBeforeSeq ?? undefined,
+    // Kept current by the subscription, never refetched behind its back.
+    staleTime: Number.POSITIVE_INFINITY,
+    gcTime: 0,
+  });
+  const [live, apply] = useReducer(applyLive, NO_CHANGES);
+  // Fixed once the first page is in: later pages are older and change nothing about where live starts.
+  const [since, setSince] = useState<string | null>(null);
+  const firstPage = history.data?.pages[0];
+  if (since === null && firstPage) setSince(String(firstPage.messages[0]?.seq ?? 0));
+
+  useSubscription(
+    trpc.rooms.events.subscriptionOptions(since === null ? skipToken : { roomId, lastEventId: since }, {
+      onData: ({ data }: { data: RoomStreamItem }) => apply(data),
+    }),
+  );
+
+  const messages = useMemo(() => timeline(history.data?.pages ?? [], live), [history.data, live]);
+  const newestSeq = Math.max(live.lastSeq, messages.at(-1)?.seq ?? 0);
+  return {
+    messages,
+    newestSeq,
+    synced: live.synced,
+    loading: history.isPending,
+    error: history.error,
+    hasOlder: history.hasNextPage,
+    loadingOlder: history.isFetchingNextPage,
+    loadOlder: () => history.fetchNextPage(),
+    confirm: (message: Message) => apply({ type: 'confirmed', message }),
+  };
+}

@@ -1,0 +1,26 @@
+import type { UserRef } from '@tether/protocol';
+import { useSubscription } from '@trpc/tanstack-react-query';
+import { useTRPC } from '../trpc';
+
+function typingText(typing: UserRef[], selfId: string): string {
+  const names = typing.filter((u) => u.id !== selfId).map((u) => u.username);
+  if (names.length === 0) return '';
+  if (names.length === 1) return `${names[0]} is typing…`;
+  if (names.length === 2) return `${names[0]} and ${names[1]} are typing…`;
+  return `${names.length} people are typing…`;
+}
+
+/** Who has the room open now, and who is typing. Ephemeral: it starts afresh on every reconnect. */
+export function PresenceBar({ roomId, selfId }: { roomId: string; selfId: string }) {
+  const trpc = useTRPC();
+  const { data } = useSubscription(trpc.rooms.presence.subscriptionOptions({ roomId }));
+  const online = data?.online ?? [];
+  return (
+    <div className="presence">
+      <span>{online.length > 0 ? `Here now: ${online.map((u) => u.username).join(', ')}` : ''}</span>
+      <span className="typing" aria-live="polite">
+        {typingText(data?.typing ?? [], selfId)}
+      </span>
+    </div>
+  );
+}
