@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import type { User } from '@tether/protocol';
+import { useTetherClient } from './connection/client-context';
 import { describeError } from './errors';
 import { CreateRoomForm } from './rooms/create-room-form';
 import { RoomList } from './rooms/room-list';
@@ -13,7 +14,12 @@ const ROOM_LIST_REFRESH_MS = 5_000;
 
 export function ChatLayout({ user }: { user: User }) {
   const trpc = useTRPC();
-  const rooms = useQuery({ ...trpc.rooms.list.queryOptions(), refetchInterval: ROOM_LIST_REFRESH_MS });
+  const client = useTetherClient();
+  const rooms = useQuery({
+    ...trpc.rooms.list.queryOptions(),
+    // Only while connected: during an outage the banner speaks, and the last list stays on screen.
+    refetchInterval: () => (client.status.get().state === 'connected' ? ROOM_LIST_REFRESH_MS : false),
+  });
   const [selectedId, select] = useSelectedRoom();
   const selected = rooms.data?.find((room) => room.id === selectedId) ?? null;
 
@@ -28,7 +34,7 @@ export function ChatLayout({ user }: { user: User }) {
             Sign out
           </button>
         </div>
-        {rooms.error && (
+        {rooms.error && !rooms.data && (
           <p role="alert" className="error">
             {describeError(rooms.error)}
           </p>

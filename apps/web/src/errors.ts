@@ -1,9 +1,12 @@
+import { isConnectionLoss } from '@tether/client';
 import type { AppRouter } from '@tether/protocol';
 import { TRPCClientError } from '@trpc/client';
 
 /** A message a person can act on, from any error a call can end with. */
 export function describeError(error: unknown): string {
   if (error instanceof TRPCClientError) {
+    if (isConnectionLoss(error as TRPCClientError<AppRouter>))
+      return 'Not connected to the server; try again when the connection is back.';
     const { data } = error as TRPCClientError<AppRouter>;
     const issues = data?.zodIssues;
     if (issues && issues.length > 0) return issues.map((issue) => issue.message).join('; ');

@@ -13,7 +13,9 @@ function typingText(typing: UserRef[], selfId: string): string {
 /** Who has the room open now, and who is typing. Ephemeral: it starts afresh on every reconnect. */
 export function PresenceBar({ roomId, selfId }: { roomId: string; selfId: string }) {
   const trpc = useTRPC();
-  const { data } = useSubscription(trpc.rooms.presence.subscriptionOptions({ roomId }));
+  const subscription = useSubscription(trpc.rooms.presence.subscriptionOptions({ roomId }));
+  // Presence is only true while it is live: when the connection drops, show nobody rather than stale names.
+  const data = subscription.status === 'pending' ? subscription.data : undefined;
   const online = data?.online ?? [];
   return (
     <div className="presence">

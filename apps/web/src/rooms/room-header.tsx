@@ -33,7 +33,12 @@ export function RoomHeader({ room }: { room: Room }) {
         {room.memberCount} {room.memberCount === 1 ? 'member' : 'members'}
       </span>
       {room.isMember ? (
-        <button type="button" onClick={() => leave.mutate({ roomId: room.id })} disabled={leave.isPending}>
+        <button
+          type="button"
+          className="secondary"
+          onClick={() => leave.mutate({ roomId: room.id })}
+          disabled={leave.isPending}
+        >
           Leave
         </button>
       ) : (
