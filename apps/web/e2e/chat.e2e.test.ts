@@ -51,6 +51,9 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     const bob = await person();
     const carol = await person();
     const [aliceName, bobName, carolName] = [uniqueName('alice'), uniqueName('bob'), uniqueName('carol')];
+    await bob.goto(server.url);
+    await bob.getByRole('heading', { name: 'Sign in' }).waitFor();
+    await screenshot(bob, 'sign-in');
     await signUp(bob, server.url, bobName);
     await signUp(carol, server.url, carolName);
     await signUp(alice, server.url, aliceName);
