@@ -1,4 +1,5 @@
 import type { AppRouter } from '@tether/protocol';
+import { type RunningServer, startServer, stopAllServers } from '@tether/testing';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { Browser, Page } from 'playwright-core';
 import superjson from 'superjson';
@@ -6,7 +7,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from './helpers/browser';
 import { createRoom, roomIdOf, send, shownMessages, signUp, uniqueName } from './helpers/chat-page';
 import { chromiumAvailable } from './helpers/env';
-import { type RunningServer, startServer, stopAllServers } from './helpers/server-process';
 
 const hasBrowser = chromiumAvailable();
 let server: RunningServer;
@@ -91,6 +91,8 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     const [aliceName, bobName] = [uniqueName('alice'), uniqueName('bob')];
     await signUp(alice, server.url, aliceName);
     await signUp(bob, server.url, bobName);
+    const elsewhere = uniqueName('elsewhere');
+    await createRoom(alice, elsewhere, 'public');
     const roomName = uniqueName('ops');
     await createRoom(alice, roomName, 'public');
     const roomId = await roomIdOf(alice);
@@ -113,8 +115,13 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     await send(alice, 'written during the outage');
     await alice.getByText('Sending…').waitFor();
     await screenshot(alice, 'outage-banner');
+    // Looking at another room meanwhile must not lose the pending message.
+    await alice.getByRole('button', { name: `# ${elsewhere}` }).click();
+    await alice.getByRole('heading', { name: elsewhere }).waitFor();
 
     server = await startServer(crashed);
+    await alice.getByRole('button', { name: `# ${roomName}` }).click();
+    await alice.getByRole('log').getByText('written during the outage').waitFor();
     await alice.getByText('Sending…').waitFor({ state: 'detached' });
     await bob.getByRole('log').getByText('written during the outage').waitFor();
     await alice

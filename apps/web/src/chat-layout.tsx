@@ -1,5 +1,6 @@
-import { useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
 import type { User } from '@tether/protocol';
+import { useEffect } from 'react';
 import { useTetherClient } from './connection/client-context';
 import { describeError } from './errors';
 import { CreateRoomForm } from './rooms/create-room-form';
@@ -15,11 +16,16 @@ const ROOM_LIST_REFRESH_MS = 5_000;
 export function ChatLayout({ user }: { user: User }) {
   const trpc = useTRPC();
   const client = useTetherClient();
-  const rooms = useQuery({
-    ...trpc.rooms.list.queryOptions(),
-    // Only while connected: during an outage the banner speaks, and the last list stays on screen.
-    refetchInterval: () => (client.status.get().state === 'connected' ? ROOM_LIST_REFRESH_MS : false),
-  });
+  const queryClient = useQueryClient();
+  // During an outage the last list stays on screen (its errors are the banner's to tell); re-read on reconnect.
+  const rooms = useQuery({ ...trpc.rooms.list.queryOptions(), refetchInterval: ROOM_LIST_REFRESH_MS });
+  useEffect(
+    () =>
+      client.status.subscribe((status) => {
+        if (status.state === 'connected') void queryClient.invalidateQueries({ queryKey: trpc.rooms.list.queryKey() });
+      }),
+    [client, queryClient, trpc],
+  );
   const [selectedId, select] = useSelectedRoom();
   const selected = rooms.data?.find((room) => room.id === selectedId) ?? null;
 

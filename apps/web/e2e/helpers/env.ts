@@ -4,7 +4,6 @@ import { existsSync } from 'node:fs';
 export const e2eEnv = {
   /** Debian's chromium by default; CHROMIUM_PATH overrides (another distribution, a local install). */
   chromiumPath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  processBase: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' },
 };
 
 /** Whether a browser is there to drive; when not, the suite says why it skips. */

@@ -27,7 +27,8 @@ function useCountdown(deadline: number | null): number {
   return deadline === null ? 0 : Math.max(0, Math.ceil((deadline - now) / 1_000));
 }
 
-function bannerText(status: ConnectionStatus, online: boolean, seconds: number): string | null {
+/** The state in words, announced once per change (so no countdown in it). */
+function bannerText(status: ConnectionStatus, online: boolean): string | null {
   if (!online) return 'Offline. Messages you write will be sent when the connection returns.';
   switch (status.state) {
     case 'connected':
@@ -35,7 +36,7 @@ function bannerText(status: ConnectionStatus, online: boolean, seconds: number):
     case 'connecting':
       return 'Connecting…';
     case 'reconnecting':
-      return seconds > 0 ? `Reconnecting in ${seconds} s` : 'Reconnecting…';
+      return 'Reconnecting';
     case 'closed':
       return status.reason === 'upgrade-required'
         ? 'Upgrade required: this page is older than the server. Reload to get the new version.'
@@ -52,16 +53,16 @@ export function ConnectionBanner({ client }: { client: TetherClient }) {
     setDeadline(status.state === 'reconnecting' && status.retryInMs > 0 ? Date.now() + status.retryInMs : null);
   }, [status]);
   const seconds = useCountdown(deadline);
-  const text = bannerText(status, online, seconds);
+  const text = bannerText(status, online);
+  const waiting = status.state === 'reconnecting' && online;
   return (
-    <div
-      className={`banner ${text ? 'banner-visible' : ''}`}
-      role="status"
-      aria-live="polite"
-      data-state={status.state}
-    >
-      {text}
-      {text && status.state === 'reconnecting' && online && (
+    <div className={`banner ${text ? 'banner-visible' : ''}`} data-state={status.state}>
+      <span role="status" aria-live="polite">
+        {text}
+      </span>
+      {/* Ticks every second: shown, not announced. */}
+      {waiting && <span aria-hidden="true">{seconds > 0 ? ` in ${seconds} s` : '…'}</span>}
+      {text && waiting && (
         <button type="button" className="link" onClick={() => client.reconnectNow()}>
           Retry now
         </button>

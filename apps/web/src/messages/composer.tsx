@@ -16,22 +16,36 @@ export function Composer({ roomId, onSend }: { roomId: string; onSend: (body: st
     api.rooms.typing.mutate({ roomId }).catch(() => {});
   }
 
-  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
-    if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
-    event.preventDefault();
-    const body = event.currentTarget.value;
-    if (body.trim().length === 0) return;
-    onSend(body);
-    event.currentTarget.value = '';
+  const box = useRef<HTMLTextAreaElement>(null);
+  function submit() {
+    const field = box.current;
+    if (!field || field.value.trim().length === 0) return;
+    onSend(field.value);
+    field.value = '';
     lastTypingSignal.current = 0;
   }
 
+  function onKeyDown(event: KeyboardEvent<HTMLTextAreaElement>) {
+    if (event.key !== 'Enter' || event.shiftKey || event.nativeEvent.isComposing) return;
+    event.preventDefault();
+    submit();
+  }
+
   return (
-    <div className="composer">
+    <form
+      className="composer"
+      aria-label="Write a message"
+      onSubmit={(event) => {
+        event.preventDefault();
+        submit();
+        box.current?.focus();
+      }}
+    >
       <label htmlFor={`composer-${roomId}`} className="visually-hidden">
         Message
       </label>
       <textarea
+        ref={box}
         id={`composer-${roomId}`}
         placeholder="Write a message. Enter sends, Shift+Enter adds a line."
         rows={2}
@@ -39,6 +53,7 @@ export function Composer({ roomId, onSend }: { roomId: string; onSend: (body: st
         onKeyDown={onKeyDown}
         onInput={signalTyping}
       />
-    </div>
+      <button type="submit">Send</button>
+    </form>
   );
 }

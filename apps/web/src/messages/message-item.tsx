@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import type { Message } from '@tether/protocol';
-import { type FormEvent, useState } from 'react';
+import { type FormEvent, useRef, useState } from 'react';
 import { describeError } from '../errors';
 import { useTRPC } from '../trpc';
 
@@ -9,7 +9,13 @@ const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute:
 /** One message; its author can edit or delete it in place. */
 export function MessageItem({ message, own }: { message: Message; own: boolean }) {
   const trpc = useTRPC();
-  const [editing, setEditing] = useState(false);
+  const [editing, setEditingState] = useState(false);
+  const editButton = useRef<HTMLButtonElement>(null);
+  /** Leaving edit mode returns focus to the Edit button, not the page body. */
+  const setEditing = (next: boolean) => {
+    setEditingState(next);
+    if (!next) requestAnimationFrame(() => editButton.current?.focus());
+  };
   const edit = useMutation(trpc.messages.edit.mutationOptions({ onSuccess: () => setEditing(false) }));
   const remove = useMutation(trpc.messages.delete.mutationOptions());
   const error = edit.error ?? remove.error;
@@ -31,7 +37,16 @@ export function MessageItem({ message, own }: { message: Message; own: boolean }
           <label className="visually-hidden" htmlFor={`edit-${message.id}`}>
             Edit message
           </label>
-          <textarea id={`edit-${message.id}`} name="body" defaultValue={message.body} required maxLength={4000} />
+          <textarea
+            id={`edit-${message.id}`}
+            name="body"
+            defaultValue={message.body}
+            required
+            maxLength={4000}
+            // biome-ignore lint/a11y/noAutofocus: the user asked to edit this message; focus belongs in it.
+            autoFocus
+            onKeyDown={(event) => event.key === 'Escape' && setEditing(false)}
+          />
           <button type="submit" disabled={edit.isPending}>
             Save
           </button>
@@ -44,7 +59,7 @@ export function MessageItem({ message, own }: { message: Message; own: boolean }
       )}
       {own && !editing && (
         <div className="actions">
-          <button type="button" className="link" onClick={() => setEditing(true)}>
+          <button type="button" className="link" ref={editButton} onClick={() => setEditing(true)}>
             Edit
           </button>
           <button type="button" className="link" onClick={() => remove.mutate({ messageId: message.id })}>

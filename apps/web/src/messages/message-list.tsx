@@ -9,6 +9,8 @@ interface MessageListProps {
   selfId: string;
   hasOlder: boolean;
   loadingOlder: boolean;
+  /** Why the last attempt to load older messages failed, if it did. */
+  olderError: string | null;
   loadOlder: () => void;
   onDiscard: (key: string) => void;
 }
@@ -19,7 +21,7 @@ interface MessageListProps {
  * the bottom if it was there.
  */
 export function MessageList(props: MessageListProps) {
-  const { messages, pending, selfId, hasOlder, loadingOlder, loadOlder, onDiscard } = props;
+  const { messages, pending, selfId, hasOlder, loadingOlder, olderError, loadOlder, onDiscard } = props;
   const scroller = useRef<HTMLDivElement>(null);
   const sentinel = useRef<HTMLDivElement>(null);
   const atBottom = useRef(true);
@@ -45,11 +47,12 @@ export function MessageList(props: MessageListProps) {
     const target = sentinel.current;
     if (!target || !hasOlder) return;
     const observer = new IntersectionObserver((entries) => {
-      if (entries.some((entry) => entry.isIntersecting) && !loadingOlder) loadOlder();
+      // After a failure, loading older waits for the reader's click rather than retrying in a loop.
+      if (entries.some((entry) => entry.isIntersecting) && !loadingOlder && !olderError) loadOlder();
     });
     observer.observe(target);
     return () => observer.disconnect();
-  }, [hasOlder, loadingOlder, loadOlder]);
+  }, [hasOlder, loadingOlder, olderError, loadOlder]);
 
   return (
     <div
@@ -63,8 +66,13 @@ export function MessageList(props: MessageListProps) {
       <div ref={sentinel} />
       {hasOlder && (
         <button type="button" className="link older" onClick={loadOlder} disabled={loadingOlder}>
-          {loadingOlder ? 'Loading…' : 'Load older messages'}
+          {loadingOlder ? 'Loading…' : olderError ? 'Retry loading older messages' : 'Load older messages'}
         </button>
+      )}
+      {olderError && (
+        <p role="alert" className="error older">
+          {olderError}
+        </p>
       )}
       <ol role="log" aria-label="Messages" className="message-log">
         {messages.map((message) => (

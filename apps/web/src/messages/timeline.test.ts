@@ -34,6 +34,20 @@ describe('timeline', () => {
     expect(timeline(pages, live).map((m) => m.body)).toEqual(['two, edited', 'four']);
     expect(live).toMatchObject({ lastSeq: 6, synced: true });
   });
+
+  it('holds back a live edit of a message older than the loaded pages until its page loads', () => {
+    const pages = [{ messages: [message(10, 'ten')], nextBeforeSeq: 10 }];
+    const live = applyLive(NO_CHANGES, {
+      type: 'message.edited',
+      roomId,
+      seq: 11,
+      at,
+      message: message(2, 'old, edited', other, at),
+    });
+    expect(timeline(pages, live, true).map((m) => m.body)).toEqual(['ten']);
+    const older = [...pages, { messages: [message(2, 'old')], nextBeforeSeq: null }];
+    expect(timeline(older, live, false).map((m) => m.body)).toEqual(['old, edited', 'ten']);
+  });
 });
 
 describe('pending sends', () => {
@@ -49,9 +63,8 @@ describe('pending sends', () => {
     expect(visiblePending(pending, [message(5, 'hi', other)], me.id)).toHaveLength(2);
   });
 
-  it('hide by id once confirmed, and keep failures on screen', () => {
-    const confirmed: PendingSend = { key: 'c', body: 'x', afterSeq: 0, state: 'sending', messageId: 'm9' };
+  it('keep failures on screen', () => {
     const failed: PendingSend = { key: 'd', body: 'y', afterSeq: 0, state: 'failed', error: 'too long' };
-    expect(visiblePending([confirmed, failed], [message(9, 'x', me)], me.id)).toEqual([failed]);
+    expect(visiblePending([failed], [message(9, 'y', me)], me.id)).toEqual([failed]);
   });
 });

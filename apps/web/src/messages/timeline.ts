@@ -38,11 +38,18 @@ export function applyLive(
   }
 }
 
-/** History pages (newest first) overlaid with live changes, oldest first for display. */
-export function timeline(pages: readonly MessagePage[], live: LiveChanges): Message[] {
+/**
+ * History pages (newest first) overlaid with live changes, oldest first for
+ * display. While older pages are still unloaded, a live change to a message
+ * older than the oldest loaded one waits for its page, rather than showing
+ * above the history with a gap under it.
+ */
+export function timeline(pages: readonly MessagePage[], live: LiveChanges, hasOlder = false): Message[] {
   const byId = new Map<string, Message>();
   for (const page of pages) for (const message of page.messages) byId.set(message.id, message);
+  const oldestLoaded = pages.at(-1)?.messages.at(-1)?.seq ?? 0;
   for (const [id, message] of live.upserts) {
+    if (hasOlder && message.seq < oldestLoaded && !byId.has(id)) continue;
     const known = byId.get(id);
     if (!known || (message.editedAt ?? message.createdAt) >= (known.editedAt ?? known.createdAt)) byId.set(id, message);
   }
@@ -58,27 +65,22 @@ export interface PendingSend {
   afterSeq: number;
   state: 'sending' | 'failed';
   error?: string;
-  /** Set once the server confirmed it: then it shows as a real message. */
-  messageId?: string;
 }
 
 /**
- * The pending sends still to show. A send disappears once its confirmed
- * message is in the timeline: by id when the call returned, or, while the
- * call is still out, by the live event of the user's own message with the
- * same body after it was written (each such message hides one send), so a
- * message never shows twice.
+ * The pending sends still to show. A send leaves the pending list when its
+ * call returns; while the call is still out, the live event of the user's own
+ * message with the same body, written after it, hides it (each such message
+ * hides one send), so a message never shows twice.
  */
 export function visiblePending(
   pending: readonly PendingSend[],
   messages: readonly Message[],
   userId: string,
 ): PendingSend[] {
-  const ids = new Set(messages.map((m) => m.id));
   const unclaimed = messages.filter((m) => m.author.id === userId);
   const claimed = new Set<string>();
   return pending.filter((send) => {
-    if (send.messageId) return !ids.has(send.messageId);
     if (send.state === 'failed') return true;
     const match = unclaimed.find((m) => !claimed.has(m.id) && m.body === send.body && m.seq > send.afterSeq);
     if (!match) return true;

@@ -1,7 +1,7 @@
 import { skipToken, useInfiniteQuery } from '@tanstack/react-query';
 import type { Message, RoomStreamItem } from '@tether/protocol';
 import { useSubscription } from '@trpc/tanstack-react-query';
-import { useMemo, useReducer, useState } from 'react';
+import { useCallback, useMemo, useReducer, useState } from 'react';
 import { useTRPC, useTRPCClient } from '../trpc';
 import { applyLive, NO_CHANGES, timeline } from './timeline';
 
@@ -41,17 +41,25 @@ export function useRoomMessages(roomId: string) {
     }),
   );
 
-  const messages = useMemo(() => timeline(history.data?.pages ?? [], live), [history.data, live]);
+  const messages = useMemo(
+    () => timeline(history.data?.pages ?? [], live, history.hasNextPage),
+    [history.data, live, history.hasNextPage],
+  );
+  const confirm = useCallback((message: Message) => apply({ type: 'confirmed', message }), []);
   const newestSeq = Math.max(live.lastSeq, messages.at(-1)?.seq ?? 0);
   return {
     messages,
     newestSeq,
     synced: live.synced,
     loading: history.isPending,
-    error: history.error,
+    /** The first page failed: nothing to show yet. */
+    error: history.data ? null : history.error,
+    /** An older page failed: the conversation stays, the error shows by "load older". */
+    olderError: history.isFetchNextPageError ? history.error : null,
+    retry: () => (history.data ? history.fetchNextPage() : history.refetch()),
     hasOlder: history.hasNextPage,
     loadingOlder: history.isFetchingNextPage,
     loadOlder: () => history.fetchNextPage(),
-    confirm: (message: Message) => apply({ type: 'confirmed', message }),
+    confirm,
   };
 }

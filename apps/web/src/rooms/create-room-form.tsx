@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { RoomVisibility } from '@tether/protocol';
 import type { FormEvent } from 'react';
 import { describeError } from '../errors';
+import { randomKey } from '../random-key';
 import { useTRPC } from '../trpc';
 
 export function CreateRoomForm({ onCreated }: { onCreated: (roomId: string) => void }) {
@@ -21,7 +22,7 @@ export function CreateRoomForm({ onCreated }: { onCreated: (roomId: string) => v
     create.mutate({
       name: String(form.get('name')),
       visibility: form.get('private') ? ('private' satisfies RoomVisibility) : 'public',
-      idempotencyKey: `web-${crypto.randomUUID()}`,
+      idempotencyKey: randomKey('web'),
     });
     event.currentTarget.reset();
   }

@@ -28,7 +28,10 @@ export function RoomView({ room, user }: { room: Room; user: User }) {
       <PresenceBar roomId={room.id} selfId={user.id} />
       {conversation.error ? (
         <p role="alert" className="error">
-          {describeError(conversation.error)}
+          {describeError(conversation.error)}{' '}
+          <button type="button" className="link" onClick={() => void conversation.retry()}>
+            Retry
+          </button>
         </p>
       ) : conversation.loading ? (
         <p className="muted">Loading messages…</p>
@@ -39,6 +42,7 @@ export function RoomView({ room, user }: { room: Room; user: User }) {
           selfId={user.id}
           hasOlder={conversation.hasOlder}
           loadingOlder={conversation.loadingOlder}
+          olderError={conversation.olderError ? describeError(conversation.olderError) : null}
           loadOlder={conversation.loadOlder}
           onDiscard={sends.discard}
         />

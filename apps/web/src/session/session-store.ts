@@ -22,7 +22,11 @@ function writeStored(session: AuthSession | null): void {
   else localStorage.removeItem(STORAGE_KEY);
 }
 
-/** Runs `fn` holding a lock shared by this origin's tabs, where the browser has Web Locks. */
+/**
+ * Runs `fn` holding a lock shared by this origin's tabs. Web Locks exist on
+ * secure origins (HTTPS, localhost); elsewhere tabs refresh independently and
+ * may revoke each other's session: serve Tether over HTTPS.
+ */
 function acrossTabs<T>(fn: () => Promise<T>): Promise<T> {
   return navigator.locks ? (navigator.locks.request('tether.session.refresh', fn) as Promise<T>) : fn();
 }
@@ -59,8 +63,11 @@ export function createSessionStore() {
         return stored;
       }
       if (!session) return null;
+      const used = session.refreshToken;
       try {
-        const next = await httpApi.auth.refresh.mutate({ refreshToken: session.refreshToken });
+        const next = await httpApi.auth.refresh.mutate({ refreshToken: used });
+        // Signed out (or replaced) while the refresh was out: that result must not sign anyone back in.
+        if (session?.refreshToken !== used) return session;
         set(next);
         return next;
       } catch (error) {

@@ -5,11 +5,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { e2eEnv } from './env';
 
-/** The server as users run it: the built bundle, serving the built web app on one port. */
-const SERVER_BUNDLE = fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url));
-const WEB_ROOT = fileURLToPath(new URL('../../dist', import.meta.url));
+/**
+ * The server as users run it: the built bundle (apps/server/dist/main.js,
+ * built by turbo before the tests that use it), serving the built web app.
+ * Referenced by path only: nothing here imports server code.
+ */
+const SERVER_BUNDLE = fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
+const WEB_ROOT = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
+
+/** What a spawned process needs to run; nothing else of the test runner's environment leaks in. */
+const processBase = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
 export interface RunningServer {
   url: string;
@@ -23,23 +29,24 @@ export interface RunningServer {
 const children = new Set<ChildProcess>();
 const dirs = new Set<string>();
 
-export async function startServer(reuse?: {
-  port: number;
-  dataDir: string;
-  tokenSecret: string;
-}): Promise<RunningServer> {
+/** Starts a server on a free loopback port, or (with `reuse`) restarts one on the same port, data and secret. */
+export async function startServer(
+  reuse?: { port: number; dataDir: string; tokenSecret: string },
+  env: Record<string, string> = {},
+): Promise<RunningServer> {
   const dataDir = reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-e2e-')));
   dirs.add(dataDir);
   const tokenSecret = reuse?.tokenSecret ?? randomBytes(32).toString('base64url');
   const child = spawn(process.execPath, [SERVER_BUNDLE], {
     env: {
-      ...e2eEnv.processBase,
+      ...processBase,
       HOST: '127.0.0.1',
       PORT: String(reuse?.port ?? 0),
       TETHER_DATA_DIR: dataDir,
       TETHER_TOKEN_SECRET: tokenSecret,
       TETHER_WEB_ROOT: WEB_ROOT,
       LOG_LEVEL: 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

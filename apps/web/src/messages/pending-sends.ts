@@ -1,0 +1,81 @@
+import type { TetherClient } from '@tether/client';
+import type { Message } from '@tether/protocol';
+import { describeError, serverAnswered } from '../errors';
+import { randomKey } from '../random-key';
+import type { PendingSend } from './timeline';
+
+type Listener = () => void;
+
+/** One shared empty list: React compares snapshots by identity. */
+const NONE: readonly PendingSend[] = [];
+
+/**
+ * Messages written but not yet confirmed, for every room, living as long as
+ * the signed-in connection (not the room view), so switching rooms loses
+ * nothing. Each send keeps the idempotency key chosen when it was written:
+ * a send that failed because the connection was gone (or timed out while it
+ * was) goes again with that key once connected, and the server applies it
+ * exactly once. A send the server refused stays, with its reason, until dismissed.
+ */
+export function createPendingSends(client: TetherClient) {
+  let byRoom = new Map<string, PendingSend[]>();
+  const listeners = new Set<Listener>();
+  const confirmedListeners = new Set<(message: Message) => void>();
+  let disposed = false;
+
+  const change = (roomId: string, edit: (list: PendingSend[]) => PendingSend[]) => {
+    byRoom = new Map(byRoom).set(roomId, edit(byRoom.get(roomId) ?? []));
+    for (const listener of [...listeners]) listener();
+  };
+
+  async function deliver(roomId: string, send: PendingSend): Promise<void> {
+    while (!disposed) {
+      try {
+        const message = await client.trpc.messages.send.mutate({ roomId, body: send.body, idempotencyKey: send.key });
+        // Shown as a real message from here on: the pending entry goes in the same step.
+        for (const listener of [...confirmedListeners]) listener(message);
+        change(roomId, (list) => list.filter((s) => s.key !== send.key));
+        return;
+      } catch (error) {
+        if (serverAnswered(error)) {
+          change(roomId, (list) =>
+            list.map((s) => (s.key === send.key ? { ...s, state: 'failed', error: describeError(error) } : s)),
+          );
+          return;
+        }
+        // Not answered: wait for the connection, then send again with the same key.
+        const closed = await client.status.waitFor('connected').then(
+          () => false,
+          () => true,
+        );
+        if (closed) return;
+      }
+    }
+  }
+
+  return {
+    get: (roomId: string): readonly PendingSend[] => byRoom.get(roomId) ?? NONE,
+    subscribe(listener: Listener): () => void {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+    /** Confirmed messages, for the open room's timeline. */
+    onConfirmed(listener: (message: Message) => void): () => void {
+      confirmedListeners.add(listener);
+      return () => confirmedListeners.delete(listener);
+    },
+    send(roomId: string, body: string, afterSeq: number): void {
+      const send: PendingSend = { key: randomKey('web'), body, afterSeq, state: 'sending' };
+      change(roomId, (list) => [...list, send]);
+      void deliver(roomId, send);
+    },
+    dismiss(roomId: string, key: string): void {
+      change(roomId, (list) => list.filter((s) => s.key !== key));
+    },
+    dispose(): void {
+      disposed = true;
+    },
+  };
+}
+
+export type PendingSends = ReturnType<typeof createPendingSends>;
