@@ -1,0 +1,86 @@
+import type { ConnectionStatus } from '@tether/client';
+import type { RoomStreamItem } from '@tether/protocol';
+import { parseCommand } from '../args';
+import { UsageError } from '../errors';
+import type { Output } from '../output';
+import { findRoom } from '../rooms-lookup';
+import type { Command } from './command';
+import { formatMessage } from './messages';
+
+function describeStatus(status: ConnectionStatus): string {
+  const close = status.lastCloseCode
+    ? ` (last close ${status.lastCloseCode}${status.lastCloseReason ? `: ${status.lastCloseReason}` : ''})`
+    : '';
+  switch (status.state) {
+    case 'reconnecting':
+      return `connection: reconnecting in ${(status.retryInMs / 1000).toFixed(1)} s, attempt ${status.attempt}${close}`;
+    case 'closed':
+      return `connection: closed (${status.reason})${close}`;
+    default:
+      return `connection: ${status.state}`;
+  }
+}
+
+function describeEvent(output: Output, item: RoomStreamItem): string | null {
+  switch (item.type) {
+    case 'message.sent':
+      return formatMessage(output, item.message);
+    case 'message.edited':
+      return `${formatMessage(output, item.message)} ${output.style.dim('(edit)')}`;
+    case 'message.deleted':
+      return output.style.dim(`#${item.seq} ${item.by.username} deleted a message`);
+    case 'member.joined':
+      return output.style.dim(`#${item.seq} ${item.member.username} joined`);
+    case 'member.left':
+      return output.style.dim(`#${item.seq} ${item.member.username} left`);
+    case 'synced':
+      return null;
+  }
+}
+
+export const tail: Command = async (ctx, args) => {
+  const parsed = parseCommand(
+    args,
+    {
+      usage:
+        'Usage: tether tail ROOM [--since SEQ]\n  Follows a room live (after replaying events after SEQ, if given). Survives server restarts\n  without losing or repeating an event; connection changes go to stderr. Ctrl-C ends it.',
+      options: { since: { type: 'string' } },
+      positionals: { min: 1, max: 1 },
+    },
+    ctx.output.line,
+  );
+  if (!parsed) return;
+  const since = parsed.values.since;
+  if (since !== undefined && !/^\d+$/.test(since)) throw new UsageError('--since takes a seq (a whole number)');
+  const room = await findRoom(await ctx.api(), parsed.positionals[0] as string);
+  const client = await ctx.live();
+  const { output } = ctx;
+  const stopStatus = client.status.subscribe((status) => output.note(describeStatus(status)));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      const subscription = client.trpc.rooms.events.subscribe(
+        { roomId: room.id, ...(since === undefined ? {} : { lastEventId: since }) },
+        {
+          onData: ({ data }) => {
+            if (output.json) {
+              if (data.type !== 'synced') output.data(data);
+              return;
+            }
+            const line = describeEvent(output, data);
+            if (line) output.line(line);
+            else output.note(`live in ${room.name} from #${data.seq}`);
+          },
+          onError: reject,
+          onComplete: resolve,
+        },
+      );
+      void ctx.io.interrupted.then(() => {
+        subscription.unsubscribe();
+        resolve();
+      });
+    });
+  } finally {
+    stopStatus();
+    await client.dispose();
+  }
+};
