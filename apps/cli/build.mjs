@@ -11,7 +11,10 @@ await build({
   format: 'esm',
   platform: 'node',
   target: 'node20',
-  banner: { js: '#!/usr/bin/env node' },
+  // ws is CommonJS and requires Node built-ins; an ESM bundle needs `require` provided.
+  banner: {
+    js: "#!/usr/bin/env node\nimport { createRequire as __tetherRequire } from 'node:module';\nconst require = __tetherRequire(import.meta.url);",
+  },
   // ws loads these optional native speed-ups when present.
   external: ['bufferutil', 'utf-8-validate'],
   logLevel: 'warning',

@@ -62,13 +62,11 @@ export const tail: Command = async (ctx, args) => {
         { roomId: room.id, ...(since === undefined ? {} : { lastEventId: since }) },
         {
           onData: ({ data }) => {
-            if (output.json) {
-              if (data.type !== 'synced') output.data(data);
-              return;
-            }
+            // Status for people goes to stderr in both modes; stdout carries only events.
+            if (data.type === 'synced') return output.note(`live in ${room.name} from #${data.seq}`);
+            if (output.json) return output.data(data);
             const line = describeEvent(output, data);
             if (line) output.line(line);
-            else output.note(`live in ${room.name} from #${data.seq}`);
           },
           onError: reject,
           onComplete: resolve,
