@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { createAppRouter } from '@tether/protocol';
 import { createMemoryBus } from './bus/memory-bus';
 import { createAccessTokens } from './chat/access-tokens';
+import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
 import type { Config } from './config';
@@ -60,7 +61,7 @@ export async function startServer(
     ...createChatServices({ store, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),
     system: createSystemService({ version: config.version, gauges: () => websocket }),
   });
-  const authenticate = (token: string) => accessTokens.verify(token);
+  const authenticate = createAuthenticator({ accessTokens, store });
   const websocket = createWebSocketTransport({ router, authenticate, config, logger });
   const http = createServer(
     createHttpHandler({

@@ -1,9 +1,31 @@
-/** Who is calling. Established from the access token by the server. */
-export interface Principal {
+/** What a service token may do; people may do all of it. */
+export const SCOPES = ['messages:read', 'messages:send'] as const;
+export type Scope = (typeof SCOPES)[number];
+
+/** A person, signed in with an access token. */
+export interface UserPrincipal {
   kind: 'user';
   userId: string;
   username: string;
 }
+
+/**
+ * An internal service, with a service token: it acts as its own bot identity
+ * (`userId`, `username`), only within its scopes and, if any are listed, its rooms.
+ * It is never a user session.
+ */
+export interface ServicePrincipal {
+  kind: 'service';
+  userId: string;
+  username: string;
+  tokenId: string;
+  scopes: Scope[];
+  /** Empty: any room its bot identity belongs to. */
+  roomIds: string[];
+}
+
+/** Who is calling. Established from the token by the server. */
+export type Principal = UserPrincipal | ServicePrincipal;
 
 /** What a procedure may ask of the WebSocket connection it arrived on. */
 export interface ConnectionControls {

@@ -10,7 +10,8 @@
 export { CloseCode, FATAL_CLOSE_CODES, FORBIDDEN_ORIGIN_HTTP_STATUS, SLOW_DOWN_CLOSE_CODES } from './codes';
 export type { ConnectionParams, ParsedConnectionParams } from './connection-params';
 export { connectionParamsSchema } from './connection-params';
-export type { ConnectionControls, Context, Principal } from './context';
+export type { ConnectionControls, Context, Principal, Scope, ServicePrincipal, UserPrincipal } from './context';
+export { SCOPES } from './context';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router';
 export { createAppRouter } from './router';
 export type { AuthSession, Credentials, RefreshInput, RenewInput, RenewResult } from './schemas/auth';
@@ -36,6 +37,7 @@ export type {
 export type { Presence, TypingInput } from './schemas/presence';
 export type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput, RoomVisibility } from './schemas/rooms';
 export type { Health } from './schemas/system';
+export type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
 export type { Services } from './services';
 export type { ValidationIssue } from './trpc';
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version';

@@ -3,6 +3,7 @@ import { createAuthRouter } from './routers/auth';
 import { createMessagesRouter } from './routers/messages';
 import { createRoomsRouter } from './routers/rooms';
 import { createSystemRouter } from './routers/system';
+import { createTokensRouter } from './routers/tokens';
 import type { Services } from './services';
 import { router } from './trpc';
 
@@ -16,6 +17,7 @@ export function createAppRouter(services: Services) {
     rooms: createRoomsRouter(services.rooms),
     messages: createMessagesRouter(services.messages),
     system: createSystemRouter(services.system),
+    tokens: createTokensRouter(services.tokens),
   });
 }
 

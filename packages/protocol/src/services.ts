@@ -1,4 +1,4 @@
-import type { Principal } from './context';
+import type { Principal, UserPrincipal } from './context';
 import type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
 import type { User } from './schemas/common';
 import type { RoomEventsQuery, RoomStreamItem } from './schemas/events';
@@ -13,6 +13,7 @@ import type {
 import type { Presence, TypingInput } from './schemas/presence';
 import type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput } from './schemas/rooms';
 import type { Health } from './schemas/system';
+import type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
 
 /**
  * What a server implements to serve the contract. The router in this package
@@ -53,5 +54,11 @@ export interface Services {
   };
   system: {
     health(): Promise<Health>;
+  };
+  /** Service tokens: admins only (the service throws FORBIDDEN for others). */
+  tokens: {
+    create(principal: UserPrincipal, input: CreateTokenInput): Promise<CreatedToken>;
+    list(principal: UserPrincipal): Promise<ServiceToken[]>;
+    revoke(principal: UserPrincipal, input: { id: string }): Promise<void>;
   };
 }

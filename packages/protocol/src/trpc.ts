@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
-import type { Context, Principal } from './context';
+import type { Context, Principal, Scope, UserPrincipal } from './context';
 
 /** Validation issues as they travel in `error.data.zodIssues`. */
 export interface ValidationIssue {
@@ -33,19 +33,61 @@ const t = initTRPC.context<Context>().create({
 export const router = t.router;
 export const publicProcedure = t.procedure;
 
-/** Procedures that need a signed-in principal; narrows `ctx.principal` to non-null. */
+/** Procedures for people: a signed-in user. Service tokens are refused: they are never a user session. */
 export const authedProcedure = t.procedure.use(({ ctx, next }) => {
   if (!ctx.principal) {
     throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first: this call needs an access token' });
   }
-  return next({ ctx: { principal: ctx.principal satisfies Principal } });
+  if (ctx.principal.kind !== 'user') {
+    throw new TRPCError({ code: 'FORBIDDEN', message: 'a service token cannot make this call' });
+  }
+  return next({ ctx: { principal: ctx.principal satisfies UserPrincipal } });
 });
 
+function roomIdOf(input: unknown): string | undefined {
+  return typeof input === 'object' && input !== null && 'roomId' in input && typeof input.roomId === 'string'
+    ? input.roomId
+    : undefined;
+}
+
+/**
+ * Procedures people and scoped services may both call. A service needs
+ * `scope`, and when its token lists rooms, the input's `roomId` must be one of them.
+ */
+export function scopedProcedure(scope: Scope) {
+  return t.procedure.use(async ({ ctx, next, getRawInput }) => {
+    const { principal } = ctx;
+    if (!principal) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'sign in first: this call needs an access token' });
+    }
+    if (principal.kind === 'service') {
+      if (!principal.scopes.includes(scope)) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: `this service token lacks the ${scope} scope` });
+      }
+      const roomId = roomIdOf(await getRawInput());
+      if (principal.roomIds.length > 0 && (!roomId || !principal.roomIds.includes(roomId))) {
+        throw new TRPCError({ code: 'FORBIDDEN', message: 'this service token is not valid for that room' });
+      }
+    }
+    return next({ ctx: { principal: principal satisfies Principal } });
+  });
+}
+
 /** Subscriptions count against the connection's limit for as long as they run. */
+export function scopedSubscription(scope: Scope) {
+  return scopedProcedure(scope).use(async ({ ctx, signal, next }) => {
+    const release = ctx.connection && signal ? ctx.connection.admitSubscription(signal) : null;
+    const result = await next();
+    // A subscription refused at setup (FORBIDDEN, NOT_FOUND, bad input) never runs, so its slot is freed now.
+    if (!result.ok) release?.();
+    return result;
+  });
+}
+
+/** Subscriptions for people only. */
 export const subscriptionProcedure = authedProcedure.use(async ({ ctx, signal, next }) => {
   const release = ctx.connection && signal ? ctx.connection.admitSubscription(signal) : null;
   const result = await next();
-  // A subscription refused at setup (FORBIDDEN, NOT_FOUND, bad input) never runs, so its slot is freed now.
   if (!result.ok) release?.();
   return result;
 });

@@ -49,7 +49,10 @@ export function createAuthService({ store, accessTokens, refreshTokenTtlDays }: 
       try {
         return await store.transaction(async (tx) => {
           const [row] = await tx.query<UserRow>(
-            'INSERT INTO users (id, username, password_hash) VALUES ($1, $2, $3) RETURNING id, username, created_at',
+            // The first person to sign up administers the server (service tokens).
+            `INSERT INTO users (id, username, password_hash, is_admin)
+             VALUES ($1, $2, $3, NOT EXISTS (SELECT 1 FROM users WHERE NOT is_service))
+             RETURNING id, username, created_at`,
             [randomUUID(), username, passwordHash],
           );
           if (!row) throw new Error('insert returned no user');

@@ -7,6 +7,7 @@ import { createMessagesService } from './messages-service';
 import { createPresence } from './presence';
 import { createRoomEventLog } from './room-events';
 import { createRoomsService } from './rooms-service';
+import { createTokensService } from './tokens-service';
 
 export interface ChatServicesOptions {
   store: Store;
@@ -24,5 +25,6 @@ export function createChatServices(options: ChatServicesOptions): Omit<Services,
     auth: createAuthService({ store, accessTokens, refreshTokenTtlDays }),
     rooms: createRoomsService({ store, events, presence }),
     messages: createMessagesService({ store, events, presence }),
+    tokens: createTokensService({ store, events }),
   };
 }

@@ -47,4 +47,22 @@ export const CHAT_MIGRATIONS: readonly Migration[] = [
         UNIQUE (room_id, seq)
       );`,
   },
+  {
+    id: 'chat-002-service-tokens',
+    sql: `
+      ALTER TABLE users ADD COLUMN is_admin boolean NOT NULL DEFAULT false;
+      ALTER TABLE users ADD COLUMN is_service boolean NOT NULL DEFAULT false;
+      -- The first person to sign up administers the server.
+      UPDATE users SET is_admin = true WHERE id = (SELECT id FROM users ORDER BY created_at, id LIMIT 1);
+      CREATE TABLE service_tokens (
+        id uuid PRIMARY KEY,
+        bot_user_id uuid NOT NULL UNIQUE REFERENCES users (id),
+        token_hash text NOT NULL UNIQUE,
+        scopes jsonb NOT NULL,
+        room_ids jsonb NOT NULL,
+        created_by uuid NOT NULL REFERENCES users (id),
+        created_at timestamptz NOT NULL DEFAULT now(),
+        revoked_at timestamptz
+      );`,
+  },
 ];

@@ -8,11 +8,11 @@ import {
   sendMessageInputSchema,
 } from '../schemas/messages';
 import type { Services } from '../services';
-import { authedProcedure, router } from '../trpc';
+import { authedProcedure, router, scopedProcedure } from '../trpc';
 
 export function createMessagesRouter(messages: Services['messages']) {
   return router({
-    send: authedProcedure
+    send: scopedProcedure('messages:send')
       .input(sendMessageInputSchema)
       .output(messageSchema)
       .mutation(({ ctx, input }) => messages.send(ctx.principal, input)),
@@ -24,7 +24,7 @@ export function createMessagesRouter(messages: Services['messages']) {
       .input(deleteMessageInputSchema)
       .output(z.void())
       .mutation(({ ctx, input }) => messages.delete(ctx.principal, input)),
-    list: authedProcedure
+    list: scopedProcedure('messages:read')
       .input(listMessagesInputSchema)
       .output(messagePageSchema)
       .query(({ ctx, input }) => messages.list(ctx.principal, input)),

@@ -10,7 +10,7 @@ import {
   roomSchema,
 } from '../schemas/rooms';
 import type { Services } from '../services';
-import { authedProcedure, router, subscriptionProcedure } from '../trpc';
+import { authedProcedure, router, scopedSubscription, subscriptionProcedure } from '../trpc';
 
 async function* trackBySeq(events: AsyncIterable<RoomStreamItem>) {
   for await (const event of events) yield tracked(String(event.seq), event);
@@ -40,13 +40,15 @@ export function createRoomsRouter(rooms: Services['rooms']) {
       .output(z.array(memberSchema))
       .query(({ ctx, input }) => rooms.members(ctx.principal, input)),
     /** Durable room events, each tracked by its seq so a reconnect resumes with `lastEventId`. */
-    events: subscriptionProcedure.input(roomEventsInputSchema).subscription(async ({ ctx, input, signal }) => {
-      const afterSeq = input.lastEventId == null ? null : Number(input.lastEventId);
-      const query = { roomId: input.roomId, afterSeq };
-      // Awaited here so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
-      const events = await rooms.events(ctx.principal, query, signal ?? new AbortController().signal);
-      return trackBySeq(events);
-    }),
+    events: scopedSubscription('messages:read')
+      .input(roomEventsInputSchema)
+      .subscription(async ({ ctx, input, signal }) => {
+        const afterSeq = input.lastEventId == null ? null : Number(input.lastEventId);
+        const query = { roomId: input.roomId, afterSeq };
+        // Awaited here so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
+        const events = await rooms.events(ctx.principal, query, signal ?? new AbortController().signal);
+        return trackBySeq(events);
+      }),
     /** Ephemeral snapshots, untracked and apart from `events`, so they never move its resume point. */
     presence: subscriptionProcedure
       .input(roomRefInputSchema)
