@@ -18,7 +18,14 @@ export interface CommandIo {
 }
 
 /** What every command receives: where to talk, how to print, and who is signed in. */
-export function createContext(url: string, output: Output, credentials: Credentials, io: CommandIo) {
+export function createContext(
+  url: string,
+  output: Output,
+  credentials: Credentials,
+  io: CommandIo,
+  /** TETHER_TOKEN: used as is, instead of the saved session. */
+  fixedToken?: string,
+) {
   const http = (token?: string): TRPCClient<AppRouter> =>
     createTRPCClient<AppRouter>({
       links: [
@@ -55,17 +62,18 @@ export function createContext(url: string, output: Output, credentials: Credenti
     io,
     /** Anonymous calls (sign-in, health). */
     anonymous: () => http(),
-    /** One-shot calls as the signed-in user, over HTTP (no socket to open and close). */
-    api: async () => http((await session()).accessToken),
+    /** One-shot calls as the signed-in user (or TETHER_TOKEN), over HTTP (no socket to open and close). */
+    api: async () => http(fixedToken ?? (await session()).accessToken),
     session,
     /** A WebSocket client for streams; it refreshes the token itself when the server asks. */
     async live(): Promise<TetherClient> {
-      await session();
+      if (!fixedToken) await session();
       const { createTetherClient } = await import('@tether/client/node');
       return createTetherClient({
         url: `${url.replace(/^http/, 'ws')}/trpc`,
         clientName: 'tether-cli',
         getToken: async ({ forceRefresh }) => {
+          if (fixedToken) return forceRefresh ? null : fixedToken;
           const current = await session(forceRefresh);
           return { token: current.accessToken, expiresAt: current.accessTokenExpiresAt };
         },

@@ -10,6 +10,8 @@ export interface CliEnv {
   noColor: boolean;
   /** Where credentials live: $XDG_CONFIG_HOME/tether, or ~/.config/tether. */
   configDir: string;
+  /** A token to act with instead of the saved session: a service token, for CI jobs and bots. */
+  token: string | undefined;
 }
 
 /** Everything the CLI reads from the environment. */
@@ -18,5 +20,6 @@ export function readEnv(env: Record<string, string | undefined>): CliEnv {
     url: env.TETHER_URL ?? DEFAULT_URL,
     noColor: env.NO_COLOR !== undefined && env.NO_COLOR !== '',
     configDir: join(env.XDG_CONFIG_HOME || join(env.HOME ?? homedir(), '.config'), 'tether'),
+    token: env.TETHER_TOKEN || undefined,
   };
 }

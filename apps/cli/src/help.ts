@@ -21,6 +21,8 @@ Commands:
                                       any procedure of the contract; \`call PROCEDURE --help\` lists its fields
   import FILE.ndjson ROOM             send one message per line; re-running skips what was sent
   status                              server health, version, latency and protocol support
+  tokens create --name NAME --scope SCOPE... [--room ROOM...]
+                                      create a service token (admins); also: tokens ls, tokens revoke ID
   completion bash|zsh                 print a shell completion script
 
 Options:
@@ -29,6 +31,8 @@ Options:
   -h, --help    help for tether, or for a command
   --version     the CLI's version and protocol version
 
+Environment: TETHER_URL (the server), TETHER_TOKEN (act with this token, e.g. a service token,
+instead of the saved session), NO_COLOR.
 Output has colours on a terminal, none when piped or when NO_COLOR is set.
 
 Exit codes:

@@ -20,6 +20,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   call: () => import('./commands/call').then((m) => m.call),
   import: () => import('./commands/import').then((m) => m.importFile),
   status: () => import('./commands/status').then((m) => m.status),
+  tokens: () => import('./commands/tokens').then((m) => m.tokens),
   completion: () => import('./commands/completion').then((m) => m.completion),
 };
 
@@ -67,7 +68,7 @@ export async function run(io: RunIo): Promise<number> {
     const color = !env.noColor && Boolean(io.stdout.isTTY) && !global.json;
     const output = createOutput(io.stdout, io.stderr, { json: global.json, color });
     const command = await load();
-    await command(createContext(url, output, createCredentials(env.configDir), io), global.args);
+    await command(createContext(url, output, createCredentials(env.configDir), io, env.token), global.args);
     return ExitCode.Ok;
   } catch (error) {
     const failure = describeFailure(error, url);

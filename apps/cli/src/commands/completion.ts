@@ -2,7 +2,7 @@ import { parseCommand } from '../args';
 import { UsageError } from '../errors';
 import type { Command } from './command';
 
-const COMMANDS = 'login logout whoami rooms send history tail call import status completion';
+const COMMANDS = 'login logout whoami rooms send history tail call import status tokens completion';
 const ROOM_ACTIONS = 'ls create join leave invite members';
 
 const BASH = `# tether completion for bash: eval "$(tether completion bash)"
