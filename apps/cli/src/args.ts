@@ -45,3 +45,17 @@ export function parseCommand<O extends NonNullable<ParseArgsConfig['options']>>(
   }
   return parsed;
 }
+
+/**
+ * Splits `tether GROUP ACTION ...` (rooms, tokens): null when the group's
+ * usage was asked for and printed; a UsageError when no action was given.
+ */
+export function subcommand(args: string[], usage: string, print: (text: string) => void): [string, string[]] | null {
+  const [action, ...rest] = args;
+  if (!action) throw new UsageError(usage);
+  if (action === '--help' || action === '-h') {
+    print(usage);
+    return null;
+  }
+  return [action, rest];
+}

@@ -178,6 +178,24 @@ describe('tether call', () => {
     expect(help).toContain('--limit <integer>  page size (optional, default 50)');
     const list = ok(await alice.run(['call', '--help'])).stdout;
     expect(list).toMatch(/rooms\.events\s+subscription/);
+
+    // A subscription streams NDJSON until Ctrl-C, which ends it cleanly.
+    const { startTether } = await import('./helpers');
+    const stream = startTether(
+      ['--json', 'call', 'rooms.events', '--roomId', created.id, '--lastEventId', '0'],
+      alice.env,
+    );
+    const first = await new Promise<unknown>((resolve) => {
+      let buffered = '';
+      stream.stdout?.on('data', (chunk) => {
+        buffered += chunk;
+        if (buffered.includes('\n')) resolve(JSON.parse(buffered.split('\n')[0] as string));
+      });
+    });
+    expect(first).toMatchObject({ id: '1', data: { type: 'member.joined', seq: 1 } });
+    const exited = new Promise<number | null>((resolve) => stream.on('close', resolve));
+    stream.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 });
 

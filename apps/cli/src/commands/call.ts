@@ -1,4 +1,5 @@
 import { NotSignedInError, UsageError } from '../errors';
+import { type StreamHandlers, streamUntilInterrupted } from '../stream';
 import type { Command } from './command';
 
 /** Turns `--field value` pairs into input, typed by the procedure's JSON Schema. */
@@ -68,28 +69,22 @@ export const call: Command = async (ctx, args) => {
   if (procedure.type === 'subscription') {
     const client = await ctx.live();
     try {
-      await new Promise<void>((resolve, reject) => {
-        // The contract is typed; a path chosen at run time is not, so this one call goes through the untyped client.
-        const target = path
-          .split('.')
-          .reduce<Record<string, unknown>>(
-            (node, key) => node[key] as Record<string, unknown>,
-            client.trpc as unknown as Record<string, unknown>,
-          );
-        const subscription = (target.subscribe as (input: unknown, handlers: object) => { unsubscribe(): void })(
-          input,
-          {
-            onData: (value: unknown) =>
-              output.json ? output.data(value) : output.line(JSON.stringify(value, null, 2)),
-            onError: reject,
-            onComplete: resolve,
-          },
+      // The contract is typed; a path chosen at run time is not, so this one call goes through the untyped client.
+      const target = path
+        .split('.')
+        .reduce<Record<string, unknown>>(
+          (node, key) => node[key] as Record<string, unknown>,
+          client.trpc as unknown as Record<string, unknown>,
         );
-        void ctx.io.interrupted.then(() => {
-          subscription.unsubscribe();
-          resolve();
-        });
-      });
+      const subscribe = target.subscribe as (
+        input: unknown,
+        handlers: StreamHandlers<unknown>,
+      ) => { unsubscribe(): void };
+      await streamUntilInterrupted<unknown>(
+        ctx.io,
+        (handlers) => subscribe(input, handlers),
+        (value) => (output.json ? output.data(value) : output.line(JSON.stringify(value, null, 2))),
+      );
     } finally {
       await client.dispose();
     }

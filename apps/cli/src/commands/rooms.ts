@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { parseCommand } from '../args';
+import { parseCommand, subcommand } from '../args';
 import { UsageError } from '../errors';
 import { findRoom } from '../rooms-lookup';
 import type { Command } from './command';
@@ -13,12 +13,10 @@ const USAGE = `Usage:
   tether rooms members ROOM`;
 
 export const rooms: Command = async (ctx, args) => {
-  const [action, ...rest] = args;
   const { output } = ctx;
-  if (!action || action === '--help' || action === '-h') {
-    if (!action) throw new UsageError(USAGE);
-    return output.line(USAGE);
-  }
+  const split = subcommand(args, USAGE, output.line);
+  if (!split) return;
+  const [action, rest] = split;
   const parsed = parseCommand(rest, { usage: USAGE, options: { private: { type: 'boolean' } } }, output.line);
   if (!parsed) return;
   const [first, second] = parsed.positionals;

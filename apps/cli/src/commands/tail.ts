@@ -4,6 +4,7 @@ import { parseCommand } from '../args';
 import { UsageError } from '../errors';
 import type { Output } from '../output';
 import { findRoom } from '../rooms-lookup';
+import { streamUntilInterrupted } from '../stream';
 import type { Command } from './command';
 import { formatMessage } from './messages';
 
@@ -57,26 +58,21 @@ export const tail: Command = async (ctx, args) => {
   const { output } = ctx;
   const stopStatus = client.status.subscribe((status) => output.note(describeStatus(status)));
   try {
-    await new Promise<void>((resolve, reject) => {
-      const subscription = client.trpc.rooms.events.subscribe(
-        { roomId: room.id, ...(since === undefined ? {} : { lastEventId: since }) },
-        {
-          onData: ({ data }) => {
-            // Status for people goes to stderr in both modes; stdout carries only events.
-            if (data.type === 'synced') return output.note(`live in ${room.name} from #${data.seq}`);
-            if (output.json) return output.data(data);
-            const line = describeEvent(output, data);
-            if (line) output.line(line);
-          },
-          onError: reject,
-          onComplete: resolve,
-        },
-      );
-      void ctx.io.interrupted.then(() => {
-        subscription.unsubscribe();
-        resolve();
-      });
-    });
+    await streamUntilInterrupted<{ data: RoomStreamItem }>(
+      ctx.io,
+      (handlers) =>
+        client.trpc.rooms.events.subscribe(
+          { roomId: room.id, ...(since === undefined ? {} : { lastEventId: since }) },
+          handlers,
+        ),
+      ({ data }) => {
+        // Status for people goes to stderr in both modes; stdout carries only events.
+        if (data.type === 'synced') return output.note(`live in ${room.name} from #${data.seq}`);
+        if (output.json) return output.data(data);
+        const line = describeEvent(output, data);
+        if (line) output.line(line);
+      },
+    );
   } finally {
     stopStatus();
     await client.dispose();

@@ -1,5 +1,5 @@
 import { SCOPES, type Scope } from '@tether/protocol';
-import { parseCommand } from '../args';
+import { parseCommand, subcommand } from '../args';
 import { UsageError } from '../errors';
 import { findRoom } from '../rooms-lookup';
 import type { Command } from './command';
@@ -12,12 +12,10 @@ Scopes: ${SCOPES.join(', ')}. A token acts as its own bot NAME, only within its 
 Use it with TETHER_TOKEN=... tether send ROOM-ID TEXT, or from @tether/client.`;
 
 export const tokens: Command = async (ctx, args) => {
-  const [action, ...rest] = args;
   const { output } = ctx;
-  if (!action || action === '--help' || action === '-h') {
-    if (!action) throw new UsageError(USAGE);
-    return output.line(USAGE);
-  }
+  const split = subcommand(args, USAGE, output.line);
+  if (!split) return;
+  const [action, rest] = split;
   const parsed = parseCommand(
     rest,
     {
