@@ -2,15 +2,15 @@ import { randomBytes } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Message, Room } from '@tether/protocol';
-import { type RunningServer, startServer, stopAllServers } from '@tether/testing';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, freshConfigHome, lines, type Result, tether } from './helpers';
 
-let server: RunningServer;
+let server: ServerProcess;
 beforeAll(async () => {
-  server = await startServer();
+  server = await spawnServer();
 });
-afterAll(() => stopAllServers());
+afterAll(() => killAllServers());
 
 const PASSWORD = 'a long password\n';
 const unique = (prefix: string) => `${prefix}${randomBytes(3).toString('hex')}`;

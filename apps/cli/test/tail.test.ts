@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import type { RoomEvent } from '@tether/protocol';
-import { type RunningServer, startServer, stopAllServers } from '@tether/testing';
+import { killAllServers, respawn, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, freshConfigHome, startTether, tether } from './helpers';
 
-let server: RunningServer;
+let server: ServerProcess;
 beforeAll(async () => {
-  server = await startServer();
+  server = await spawnServer();
 });
-afterAll(() => stopAllServers());
+afterAll(() => killAllServers());
 
 describe('tether tail', () => {
   it('follows a room across a server crash without losing or repeating an event, and ends on Ctrl-C', async () => {
@@ -49,10 +49,10 @@ describe('tether tail', () => {
     await send('before the crash');
     await until(() => events.length >= 1);
 
-    server.child.kill('SIGKILL');
+    server.signal('SIGKILL');
     await server.exited;
     await until(() => stderr.includes('connection: reconnecting'));
-    server = await startServer(server);
+    server = await respawn(server);
     await send('after the restart 1');
     await send('after the restart 2');
     await until(() => events.length >= 3);

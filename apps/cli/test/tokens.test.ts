@@ -1,15 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import type { CreatedToken, Room } from '@tether/protocol';
-import { type RunningServer, startServer, stopAllServers } from '@tether/testing';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, freshConfigHome, lines, tether } from './helpers';
 
-let server: RunningServer;
+let server: ServerProcess;
 beforeAll(async () => {
   // A server of its own: the first person to sign up is its admin.
-  server = await startServer();
+  server = await spawnServer();
 });
-afterAll(() => stopAllServers());
+afterAll(() => killAllServers());
 
 async function signUp(prefix: string) {
   const env = cliEnv(server.url, await freshConfigHome());

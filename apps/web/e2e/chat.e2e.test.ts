@@ -1,5 +1,5 @@
 import type { AppRouter } from '@tether/protocol';
-import { type RunningServer, startServer, stopAllServers } from '@tether/testing';
+import { killAllServers, respawn, type ServerProcess, spawnServer } from '@tether/testing';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { Browser, Page } from 'playwright-core';
 import superjson from 'superjson';
@@ -9,17 +9,17 @@ import { createRoom, roomIdOf, send, shownMessages, signUp, uniqueName } from '.
 import { chromiumAvailable } from './helpers/env';
 
 const hasBrowser = chromiumAvailable();
-let server: RunningServer;
+let server: ServerProcess;
 let browser: Browser;
 
 beforeAll(async () => {
   if (!hasBrowser) return;
-  server = await startServer();
+  server = await spawnServer();
   browser = await launchBrowser();
 });
 afterAll(async () => {
   await browser?.close();
-  await stopAllServers();
+  await killAllServers();
 });
 
 /** A page of its own browser context: separate storage, as a separate person. */
@@ -102,7 +102,7 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     await bob.getByRole('log').getByText('before the crash').waitFor();
 
     const crashed = server;
-    crashed.child.kill('SIGKILL');
+    crashed.signal('SIGKILL');
     await crashed.exited;
     await alice
       .getByRole('status')
@@ -119,7 +119,7 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     await alice.getByRole('button', { name: `# ${elsewhere}` }).click();
     await alice.getByRole('heading', { name: elsewhere }).waitFor();
 
-    server = await startServer(crashed);
+    server = await respawn(crashed);
     await alice.getByRole('button', { name: `# ${roomName}` }).click();
     await alice.getByRole('log').getByText('written during the outage').waitFor();
     await alice.getByText('Sending…').waitFor({ state: 'detached' });

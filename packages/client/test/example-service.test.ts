@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { AppRouter, Message } from '@tether/protocol';
-import { type RunningServer, startServer, stopAllServers } from '@tether/testing';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,11 +12,11 @@ import { createTetherClient } from '../src/node';
 const EXAMPLE = fileURLToPath(new URL('../examples/ping-bot.ts', import.meta.url));
 const README = fileURLToPath(new URL('../README.md', import.meta.url));
 
-let server: RunningServer;
+let server: ServerProcess;
 beforeAll(async () => {
-  server = await startServer();
+  server = await spawnServer();
 });
-afterAll(() => stopAllServers());
+afterAll(() => killAllServers());
 
 const http = (token?: string) =>
   createTRPCClient<AppRouter>({

@@ -73,21 +73,21 @@ export function scopedProcedure(scope: Scope) {
   });
 }
 
-/** Subscriptions count against the connection's limit for as long as they run. */
-export function scopedSubscription(scope: Scope) {
-  return scopedProcedure(scope).use(async ({ ctx, signal, next }) => {
-    const release = ctx.connection && signal ? ctx.connection.admitSubscription(signal) : null;
-    const result = await next();
-    // A subscription refused at setup (FORBIDDEN, NOT_FOUND, bad input) never runs, so its slot is freed now.
-    if (!result.ok) release?.();
-    return result;
-  });
-}
-
-/** Subscriptions for people only. */
-export const subscriptionProcedure = authedProcedure.use(async ({ ctx, signal, next }) => {
+/**
+ * Subscriptions count against the connection's limit for as long as they run.
+ * One refused at setup (FORBIDDEN, NOT_FOUND, bad input) never runs, so its slot is freed at once.
+ */
+const admitWhileRunning = t.middleware(async ({ ctx, signal, next }) => {
   const release = ctx.connection && signal ? ctx.connection.admitSubscription(signal) : null;
   const result = await next();
   if (!result.ok) release?.();
   return result;
 });
+
+/** Subscriptions people and scoped services may both open. */
+export function scopedSubscription(scope: Scope) {
+  return scopedProcedure(scope).use(admitWhileRunning);
+}
+
+/** Subscriptions for people only. */
+export const subscriptionProcedure = authedProcedure.use(admitWhileRunning);

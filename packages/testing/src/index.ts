@@ -1,1 +1,8 @@
-export { type RunningServer, startServer, stopAllServers } from './server-process';
+export {
+  killAllServers,
+  type LogLine,
+  respawn,
+  type ServerProcess,
+  type SpawnOptions,
+  spawnServer,
+} from './server-process';

@@ -1,71 +1,146 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The server as users run it: the built bundle (apps/server/dist/main.js,
- * built by turbo before the tests that use it), serving the built web app.
- * Referenced by path only: nothing here imports server code.
+ * The server as users run it: the built bundle (turbo builds it before the
+ * tests that use it), serving the built web app. Referenced by path only:
+ * nothing here imports server code.
  */
-const SERVER_BUNDLE = fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
+const BUNDLE = fileURLToPath(new URL('../../../apps/server/dist/main.js', import.meta.url));
 const WEB_ROOT = fileURLToPath(new URL('../../../apps/web/dist', import.meta.url));
 
-/** What a spawned process needs to run; nothing else of the test runner's environment leaks in. */
+/** What a spawned process needs to run; nothing else of the test runner's environment leaks in (no DATABASE_URL: PGlite). */
 const processBase = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '' };
 
-export interface RunningServer {
-  url: string;
-  port: number;
-  dataDir: string;
-  tokenSecret: string;
-  child: ChildProcess;
-  exited: Promise<void>;
+export interface LogLine {
+  time: string;
+  level: string;
+  event: string;
+  [field: string]: unknown;
 }
 
-const children = new Set<ChildProcess>();
-const dirs = new Set<string>();
+export interface ServerProcess {
+  readonly pid: number;
+  readonly port: number;
+  readonly url: string;
+  readonly wsUrl: string;
+  readonly dataDir: string;
+  readonly tokenSecret: string;
+  readonly logs: LogLine[];
+  /** The first log line (past or future) matching `predicate`. */
+  waitForLog(predicate: (line: LogLine) => boolean): Promise<LogLine>;
+  signal(signal: NodeJS.Signals): void;
+  /** Resolves when the process has exited. */
+  readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resident and peak resident memory, from /proc. */
+  memory(): Promise<{ rssBytes: number; peakRssBytes: number }>;
+}
 
-/** Starts a server on a free loopback port, or (with `reuse`) restarts one on the same port, data and secret. */
-export async function startServer(
-  reuse?: { port: number; dataDir: string; tokenSecret: string },
-  env: Record<string, string> = {},
-): Promise<RunningServer> {
-  const dataDir = reuse?.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-e2e-')));
-  dirs.add(dataDir);
-  const tokenSecret = reuse?.tokenSecret ?? randomBytes(32).toString('base64url');
-  const child = spawn(process.execPath, [SERVER_BUNDLE], {
+export interface SpawnOptions {
+  /** Reuse a data dir (a restart); a fresh temporary one otherwise. */
+  dataDir?: string;
+  /** Reuse a port (a restart); a free one otherwise. */
+  port?: number;
+  tokenSecret?: string;
+  env?: Record<string, string>;
+}
+
+const spawned = new Set<ChildProcess>();
+const ownedDirs = new Set<string>();
+
+/** A real server process (`node dist/main.js`) on loopback, ready when it logs `server.listening`. */
+export async function spawnServer(options: SpawnOptions = {}): Promise<ServerProcess> {
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-proc-')));
+  if (!options.dataDir) ownedDirs.add(dataDir);
+  const tokenSecret = options.tokenSecret ?? randomBytes(32).toString('base64url');
+  const child = spawn(process.execPath, [BUNDLE], {
     env: {
       ...processBase,
       HOST: '127.0.0.1',
-      PORT: String(reuse?.port ?? 0),
+      PORT: String(options.port ?? 0),
       TETHER_DATA_DIR: dataDir,
       TETHER_TOKEN_SECRET: tokenSecret,
+      TETHER_SHUTDOWN_DRAIN_MS: '200',
       TETHER_WEB_ROOT: WEB_ROOT,
-      LOG_LEVEL: 'warn',
-      ...env,
+      LOG_LEVEL: 'info',
+      ...options.env,
     },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    stdio: ['ignore', 'pipe', 'pipe'],
   });
-  children.add(child);
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  void exited.then(() => children.delete(child));
-  const url = await new Promise<string>((resolve, reject) => {
-    child.once('exit', (code) => reject(new Error(`server exited with ${code} before listening`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      const match = /listening on (http:\/\/\S+)/.exec(line);
-      if (match?.[1]) resolve(match[1]);
+  spawned.add(child);
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.once('exit', (code, signal) => {
+      spawned.delete(child);
+      resolve({ code, signal });
     });
   });
-  return { url, port: Number(new URL(url).port), dataDir, tokenSecret, child, exited };
+
+  const logs: LogLine[] = [];
+  const waiters: Array<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (text) => {
+    if (!text.startsWith('{')) return;
+    const line = JSON.parse(text) as LogLine;
+    logs.push(line);
+    for (const waiter of waiters.filter((w) => w.predicate(line))) {
+      waiters.splice(waiters.indexOf(waiter), 1);
+      waiter.resolve(line);
+    }
+  });
+  const waitForLog = (predicate: (line: LogLine) => boolean) => {
+    const seen = logs.find(predicate);
+    if (seen) return Promise.resolve(seen);
+    return new Promise<LogLine>((resolve) => waiters.push({ predicate, resolve }));
+  };
+
+  const listening = await Promise.race([
+    waitForLog((line) => line.event === 'server.listening'),
+    exited.then(({ code, signal }) => {
+      throw new Error(`server exited (${code ?? signal}) before listening:\n${stderr}`);
+    }),
+  ]);
+  const url = String(listening.url);
+  const port = Number(new URL(url).port);
+  const pid = child.pid ?? -1;
+  return {
+    pid,
+    port,
+    url,
+    wsUrl: `${url.replace('http', 'ws')}/trpc`,
+    dataDir,
+    tokenSecret,
+    logs,
+    waitForLog,
+    signal: (signal) => child.kill(signal),
+    exited,
+    async memory() {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+      return { rssBytes: kib('VmRSS'), peakRssBytes: kib('VmHWM') };
+    },
+  };
 }
 
-/** Ends every server this run started and removes their data. */
-export async function stopAllServers(): Promise<void> {
-  for (const child of children) child.kill('SIGKILL');
-  await Promise.all([...dirs].map((dir) => rm(dir, { recursive: true, force: true })));
-  dirs.clear();
+/** Restarts on the same port, data dir and secret, as an operator would. */
+export function respawn(previous: ServerProcess, env?: Record<string, string>): Promise<ServerProcess> {
+  return spawnServer({ dataDir: previous.dataDir, port: previous.port, tokenSecret: previous.tokenSecret, env });
+}
+
+/** Kills every process this file spawned and removes their data: tests end self-contained. */
+export async function killAllServers(): Promise<void> {
+  for (const child of spawned) {
+    child.kill('SIGCONT');
+    child.kill('SIGKILL');
+  }
+  await Promise.all(
+    [...ownedDirs].map((dir) => rm(dir, { recursive: true, force: true }).then(() => ownedDirs.delete(dir))),
+  );
 }

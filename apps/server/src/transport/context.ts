@@ -11,17 +11,21 @@ export interface Credential {
 /** Verifies an access token; throws (with a message a person can act on) when it is not valid. */
 export type Authenticate = (token: string) => Promise<Credential>;
 
+/** Any failure to authenticate, as the UNAUTHORIZED error callers see (its message says why). */
+export function unauthorized(cause: unknown): TRPCError {
+  const message = cause instanceof Error ? cause.message : 'access token invalid';
+  return new TRPCError({ code: 'UNAUTHORIZED', message, cause });
+}
+
 /** HTTP: `Authorization: Bearer <token>`; no header means an anonymous caller. */
 export async function createHttpContext(authenticate: Authenticate, req: IncomingMessage): Promise<Context> {
   const header = req.headers.authorization;
   if (!header) return { principal: null, connection: null };
   const match = /^Bearer\s+(\S+)$/i.exec(header);
-  const fail = (cause: unknown) =>
-    new TRPCError({ code: 'UNAUTHORIZED', message: cause instanceof Error ? cause.message : 'access token invalid' });
-  if (!match?.[1]) throw fail(new Error('Authorization header must be "Bearer <token>"'));
+  if (!match?.[1]) throw unauthorized(new Error('Authorization header must be "Bearer <token>"'));
   try {
     return { principal: (await authenticate(match[1])).principal, connection: null };
   } catch (error) {
-    throw fail(error);
+    throw unauthorized(error);
   }
 }

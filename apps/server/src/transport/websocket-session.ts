@@ -8,15 +8,10 @@ import {
 import { TRPCError } from '@trpc/server';
 import type { WebSocket } from 'ws';
 import { closeHard } from './close-hard';
-import type { Authenticate, Credential } from './context';
+import { type Authenticate, type Credential, unauthorized } from './context';
 
 /** setTimeout's ceiling; tokens living longer are re-armed when it fires. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-
-function unauthorized(cause: unknown): TRPCError {
-  const message = cause instanceof Error ? cause.message : 'access token invalid';
-  return new TRPCError({ code: 'UNAUTHORIZED', message, cause });
-}
 
 /**
  * One WebSocket connection's credential and subscriptions. The principal can

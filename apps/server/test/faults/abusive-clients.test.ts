@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CloseCode, LIMITS } from '@tether/protocol';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { connectionParamsMessage, openRawSocket } from '../helpers/raw-socket';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
-import { killAllServers, type ServerProcess, spawnServer } from '../helpers/server-process';
 import { CURRENT_PROTOCOL_VERSION, clientFactory, signUpUser } from '../helpers/test-server';
 
 const MiB = 1024 * 1024;

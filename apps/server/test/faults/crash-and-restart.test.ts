@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import type { TetherClient } from '@tether/client';
 import type { Message } from '@tether/protocol';
+import { killAllServers, respawn, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom, type RoomObserver } from '../helpers/room-observer';
-import { killAllServers, respawn, type ServerProcess, spawnServer } from '../helpers/server-process';
 import { clientFactory } from '../helpers/test-server';
 
 const SUBSCRIBERS = 50;

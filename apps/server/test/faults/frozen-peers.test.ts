@@ -2,9 +2,9 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
-import { killAllServers, type ServerProcess, spawnServer } from '../helpers/server-process';
 import { testEnv } from '../helpers/test-env';
 import { clientFactory, signUpUser } from '../helpers/test-server';
 

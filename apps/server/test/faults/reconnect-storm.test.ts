@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { DEFAULT_RECONNECT } from '@tether/client';
+import { killAllServers, respawn, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
-import { killAllServers, respawn, type ServerProcess, spawnServer } from '../helpers/server-process';
 import { clientFactory, signUpUser } from '../helpers/test-server';
 
 const CLIENTS = 1_000;

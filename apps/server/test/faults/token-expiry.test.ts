@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { ConnectionStatus, TokenResult } from '@tether/client';
 import { type AppRouter, type AuthSession, CloseCode } from '@tether/protocol';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
-import { killAllServers, type ServerProcess, spawnServer } from '../helpers/server-process';
 import { clientFactory } from '../helpers/test-server';
 
 const TOKEN_TTL_SECONDS = 2;
