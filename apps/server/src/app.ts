@@ -9,6 +9,8 @@ import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
 import type { Config } from './config';
 import { createLogger, type Logger } from './logger';
+import { withPublicErrors } from './public-errors';
+import { createGroupCommit } from './store/group-commit';
 import { sweepIdempotencyKeys } from './store/idempotency';
 import { migrate } from './store/migrate';
 import { createPgliteStore } from './store/pglite-store';
@@ -35,8 +37,28 @@ const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 function openStore(config: Config): Promise<Store> {
   return config.databaseUrl
-    ? createPostgresStore({ url: config.databaseUrl, schema: config.databaseSchema })
-    : createPgliteStore({ dataDir: join(config.dataDir, 'pglite') });
+    ? createPostgresStore({
+        url: config.databaseUrl,
+        schema: config.databaseSchema,
+        maxConnections: config.database.poolSize,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+        connectTimeoutMs: config.database.connectTimeoutMs,
+      })
+    : createPgliteStore({ dataDir: join(config.dataDir, 'pglite'), minFreeBytes: config.storage.minFreeBytes });
+}
+
+/** Resolves true when the store answers a trivial query within `timeoutMs`. */
+function storeAnswers(store: Store, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), timeoutMs);
+    store
+      .query('SELECT 1')
+      .then(
+        () => resolve(true),
+        () => resolve(false),
+      )
+      .finally(() => clearTimeout(timer));
+  });
 }
 
 /** Composes config -> store -> bus -> domain services -> router -> HTTP + WebSocket, and listens. */
@@ -57,10 +79,13 @@ export async function startServer(
   });
 
   let stopping = false;
-  const router = createAppRouter({
-    ...createChatServices({ store, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),
-    system: createSystemService({ version: config.version, gauges: () => websocket }),
-  });
+  const writes = createGroupCommit(store);
+  const router = createAppRouter(
+    withPublicErrors({
+      ...createChatServices({ store, writes, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),
+      system: createSystemService({ version: config.version, gauges: () => websocket }),
+    }),
+  );
   const authenticate = createAuthenticator({ accessTokens, store });
   const websocket = createWebSocketTransport({ router, authenticate, config, logger });
   const http = createServer(
@@ -70,7 +95,7 @@ export async function startServer(
       webRoot: config.webRoot,
       maxBodyBytes: config.limits.maxPayloadBytes,
       logger,
-      isReady: async () => !stopping && (await store.query('SELECT 1').then(() => true)),
+      isReady: async () => !stopping && (await storeAnswers(store, config.readyTimeoutMs)),
     }),
   );
   http.on('upgrade', websocket.handleUpgrade);

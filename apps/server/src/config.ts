@@ -37,6 +37,20 @@ export interface Config {
     /** Terminate it when nothing arrives this long after the ping. */
     terminateAfterMs: number;
   };
+  database: {
+    /** PostgreSQL connections in the pool. */
+    poolSize: number;
+    /** A statement running longer than this is cancelled and its call fails with a retryable error. */
+    statementTimeoutMs: number;
+    /** Opening a database connection, or waiting for a free one, fails after this long. */
+    connectTimeoutMs: number;
+  };
+  storage: {
+    /** Embedded store: writes are refused while less than this is free on the data dir's disk (0: no floor). */
+    minFreeBytes: number;
+  };
+  /** `/readyz` answers 503 when the store has not answered its probe within this. */
+  readyTimeoutMs: number;
   /** How long in-flight work may finish after the reconnect notice, on shutdown. */
   shutdownDrainMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -54,5 +68,14 @@ export const DEFAULT_LIMITS: Config['limits'] = {
   messageBurst: 250,
   sendBufferBytes: 4 * 1024 * 1024,
 };
+
+export const DEFAULT_DATABASE: Config['database'] = {
+  poolSize: 10,
+  statementTimeoutMs: 10_000,
+  connectTimeoutMs: 5_000,
+};
+
+/** Room for PGlite's checkpoints and a WAL segment (16 MiB) or two, with margin. */
+export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 256 * 1024 * 1024 };
 
 export const DEFAULT_HEARTBEAT: Config['heartbeat'] = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
-import { type Config, DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from './config';
+import { type Config, DEFAULT_DATABASE, DEFAULT_HEARTBEAT, DEFAULT_LIMITS, DEFAULT_STORAGE } from './config';
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const list = z
@@ -36,6 +36,11 @@ const envSchema = z.object({
   TETHER_PING_AFTER_MS: int(DEFAULT_HEARTBEAT.pingAfterMs),
   TETHER_TERMINATE_AFTER_MS: int(DEFAULT_HEARTBEAT.terminateAfterMs),
   TETHER_SHUTDOWN_DRAIN_MS: int(1_000),
+  TETHER_DB_POOL_SIZE: int(DEFAULT_DATABASE.poolSize),
+  TETHER_DB_STATEMENT_TIMEOUT_MS: int(DEFAULT_DATABASE.statementTimeoutMs),
+  TETHER_DB_CONNECT_TIMEOUT_MS: int(DEFAULT_DATABASE.connectTimeoutMs),
+  TETHER_MIN_FREE_DISK_MB: int(DEFAULT_STORAGE.minFreeBytes / (1024 * 1024)),
+  TETHER_READY_TIMEOUT_MS: int(1_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -69,6 +74,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
       sendBufferBytes: e.TETHER_SEND_BUFFER_BYTES,
     },
     heartbeat: { pingAfterMs: e.TETHER_PING_AFTER_MS, terminateAfterMs: e.TETHER_TERMINATE_AFTER_MS },
+    database: {
+      poolSize: e.TETHER_DB_POOL_SIZE,
+      statementTimeoutMs: e.TETHER_DB_STATEMENT_TIMEOUT_MS,
+      connectTimeoutMs: e.TETHER_DB_CONNECT_TIMEOUT_MS,
+    },
+    storage: { minFreeBytes: e.TETHER_MIN_FREE_DISK_MB * 1024 * 1024 },
+    readyTimeoutMs: e.TETHER_READY_TIMEOUT_MS,
     shutdownDrainMs: e.TETHER_SHUTDOWN_DRAIN_MS,
     logLevel: e.LOG_LEVEL,
     version: packageJson.version,

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { storableText } from './schemas/common';
 
 /**
  * The first WebSocket message (tRPC `connectionParams`). The token travels here,
@@ -6,13 +7,13 @@ import { z } from 'zod';
  * version is a decimal string on the wire.
  */
 export const connectionParamsSchema = z.object({
-  token: z.string().min(1).optional().describe('access token; absent for anonymous calls such as sign-in'),
+  token: storableText('token').min(1).optional().describe('access token; absent for anonymous calls such as sign-in'),
   protocolVersion: z
     .string({ error: 'protocolVersion is required' })
     .regex(/^\d+$/, 'protocolVersion must be a decimal integer')
     .transform(Number)
     .describe('the PROTOCOL_VERSION the client was built against'),
-  client: z.string().max(100).optional().describe('client name and version, for logs'),
+  client: storableText('client').max(100).optional().describe('client name and version, for logs'),
 });
 
 /** What a client sends as connectionParams. */

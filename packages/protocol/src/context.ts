@@ -27,6 +27,20 @@ export interface ServicePrincipal {
 /** Who is calling. Established from the token by the server. */
 export type Principal = UserPrincipal | ServicePrincipal;
 
+/**
+ * A mutation's once-only scope, derived by the router from the caller, the
+ * procedure's path and its input: a repeat of the same key by the same
+ * principal gets the first result, and the same key with another request is refused.
+ */
+export interface IdempotencyScope {
+  principalId: string;
+  /** The procedure path, e.g. `messages.send`. */
+  path: string;
+  key: string;
+  /** The parsed input, compared with the first request's. */
+  input: unknown;
+}
+
 /** What a procedure may ask of the WebSocket connection it arrived on. */
 export interface ConnectionControls {
   /**

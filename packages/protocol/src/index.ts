@@ -10,13 +10,21 @@
 export { CloseCode, FATAL_CLOSE_CODES, FORBIDDEN_ORIGIN_HTTP_STATUS, SLOW_DOWN_CLOSE_CODES } from './codes';
 export type { ConnectionParams, ParsedConnectionParams } from './connection-params';
 export { connectionParamsSchema } from './connection-params';
-export type { ConnectionControls, Context, Principal, Scope, ServicePrincipal, UserPrincipal } from './context';
+export type {
+  ConnectionControls,
+  Context,
+  IdempotencyScope,
+  Principal,
+  Scope,
+  ServicePrincipal,
+  UserPrincipal,
+} from './context';
 export { SCOPES } from './context';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router';
 export { createAppRouter } from './router';
 export type { AuthSession, Credentials, RefreshInput, RenewInput, RenewResult } from './schemas/auth';
 export type { User, UserRef } from './schemas/common';
-export { idempotencyKeySchema, LIMITS } from './schemas/common';
+export { idempotencyKeySchema, LIMITS, storableText } from './schemas/common';
 export type {
   RoomEvent,
   RoomEventsInput,
@@ -40,4 +48,5 @@ export type { Health } from './schemas/system';
 export type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
 export type { Services } from './services';
 export type { ValidationIssue } from './trpc';
+export { INTERNAL_ERROR_MESSAGE } from './trpc';
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version';

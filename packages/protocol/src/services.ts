@@ -1,4 +1,4 @@
-import type { Principal, UserPrincipal } from './context';
+import type { IdempotencyScope, Principal, UserPrincipal } from './context';
 import type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
 import type { User } from './schemas/common';
 import type { RoomEventsQuery, RoomStreamItem } from './schemas/events';
@@ -19,6 +19,8 @@ import type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tok
  * What a server implements to serve the contract. The router in this package
  * calls these after validating input and authentication, so implementations
  * receive parsed input and a known principal. Failures are thrown as `TRPCError`.
+ * Mutations that take an `idempotencyKey` also receive its scope (`once`, null
+ * without a key): applied at most once per scope, a repeat answered with the first result.
  */
 export interface Services {
   auth: {
@@ -29,7 +31,7 @@ export interface Services {
     me(principal: Principal): Promise<User>;
   };
   rooms: {
-    create(principal: Principal, input: CreateRoomInput): Promise<Room>;
+    create(principal: Principal, input: CreateRoomInput, once: IdempotencyScope | null): Promise<Room>;
     list(principal: Principal): Promise<Room[]>;
     join(principal: Principal, input: RoomRefInput): Promise<Room>;
     leave(principal: Principal, input: RoomRefInput): Promise<void>;
@@ -47,9 +49,9 @@ export interface Services {
     typing(principal: Principal, input: TypingInput): Promise<void>;
   };
   messages: {
-    send(principal: Principal, input: SendMessageInput): Promise<Message>;
-    edit(principal: Principal, input: EditMessageInput): Promise<Message>;
-    delete(principal: Principal, input: DeleteMessageInput): Promise<void>;
+    send(principal: Principal, input: SendMessageInput, once: IdempotencyScope | null): Promise<Message>;
+    edit(principal: Principal, input: EditMessageInput, once: IdempotencyScope | null): Promise<Message>;
+    delete(principal: Principal, input: DeleteMessageInput, once: IdempotencyScope | null): Promise<void>;
     list(principal: Principal, input: ListMessagesInput): Promise<MessagePage>;
   };
   system: {

@@ -1,7 +1,7 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
 import { z } from 'zod';
-import type { Context, Principal, Scope, UserPrincipal } from './context';
+import type { Context, IdempotencyScope, Principal, Scope, UserPrincipal } from './context';
 
 /** Validation issues as they travel in `error.data.zodIssues`. */
 export interface ValidationIssue {
@@ -15,6 +15,9 @@ function validationIssues(cause: unknown): ValidationIssue[] | null {
   return cause.issues.map(({ code, path, message }) => ({ code, path, message }));
 }
 
+/** What a client sees of an unexpected failure; the server logs the real message with its context. */
+export const INTERNAL_ERROR_MESSAGE = 'internal server error';
+
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Stack traces never travel: the server logs them instead.
@@ -22,6 +25,8 @@ const t = initTRPC.context<Context>().create({
   errorFormatter({ shape, error }) {
     return {
       ...shape,
+      // An unexpected error's message may be driver or library text: it never reaches a client.
+      message: error.code === 'INTERNAL_SERVER_ERROR' ? INTERNAL_ERROR_MESSAGE : shape.message,
       data: {
         ...shape.data,
         zodIssues: error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null,
@@ -32,6 +37,27 @@ const t = initTRPC.context<Context>().create({
 
 export const router = t.router;
 export const publicProcedure = t.procedure;
+
+function idempotencyKeyOf(input: unknown): string | undefined {
+  return typeof input === 'object' &&
+    input !== null &&
+    'idempotencyKey' in input &&
+    typeof input.idempotencyKey === 'string'
+    ? input.idempotencyKey
+    : undefined;
+}
+
+/**
+ * For mutations that take an `idempotencyKey`: puts the call's once-only scope
+ * (principal, procedure path, parsed input) in `ctx.once`, null without a key,
+ * so no service labels its own key. Use it after `.input()`.
+ */
+export const onceByKey = t.middleware(({ ctx, path, input, next }) => {
+  const key = idempotencyKeyOf(input);
+  const once: IdempotencyScope | null =
+    key !== undefined && ctx.principal ? { principalId: ctx.principal.userId, path, key, input } : null;
+  return next({ ctx: { once } });
+});
 
 /** Procedures for people: a signed-in user. Service tokens are refused: they are never a user session. */
 export const authedProcedure = t.procedure.use(({ ctx, next }) => {

@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuthSession, Principal, Services, User } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
+import type { GroupCommit } from '../store/group-commit';
 import type { Queryable, Store } from '../store/store';
 import { isUniqueViolation } from '../store/store';
 import type { AccessTokens } from './access-tokens';
@@ -23,14 +24,23 @@ const hashRefreshToken = (token: string) => createHash('sha256').update(token).d
 
 const unauthorized = (message: string) => new TRPCError({ code: 'UNAUTHORIZED', message });
 
+/** Arbitrary constant for the advisory lock that lets one first sign-up at a time decide who is admin. */
+const ADMIN_BOOTSTRAP_LOCK_KEY = 7_461_727;
+
 export interface AuthServiceOptions {
   store: Store;
+  writes: GroupCommit;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
 }
 
 /** Sign-up, sign-in and rotating refresh tokens. A reused refresh token revokes its whole family. */
-export function createAuthService({ store, accessTokens, refreshTokenTtlDays }: AuthServiceOptions): Services['auth'] {
+export function createAuthService({
+  store,
+  writes,
+  accessTokens,
+  refreshTokenTtlDays,
+}: AuthServiceOptions): Services['auth'] {
   async function openSession(tx: Queryable, user: User, familyId: string): Promise<AuthSession> {
     const refreshToken = randomBytes(32).toString('base64url');
     await tx.query(
@@ -47,7 +57,10 @@ export function createAuthService({ store, accessTokens, refreshTokenTtlDays }: 
     async signUp({ username, password }) {
       const passwordHash = await hashPassword(password);
       try {
-        return await store.transaction(async (tx) => {
+        return await writes.run(async (tx) => {
+          const [admin] = await tx.query('SELECT 1 FROM users WHERE is_admin LIMIT 1');
+          // Until someone is admin, sign-ups take turns; each statement below then sees the ones committed before it.
+          if (!admin) await tx.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_BOOTSTRAP_LOCK_KEY]);
           const [row] = await tx.query<UserRow>(
             // The first person to sign up administers the server (service tokens).
             `INSERT INTO users (id, username, password_hash, is_admin)
@@ -70,11 +83,11 @@ export function createAuthService({ store, accessTokens, refreshTokenTtlDays }: 
       const [row] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
       const valid = await verifyPassword(password, row?.password_hash ?? (await DECOY_PASSWORD_HASH));
       if (!row || !valid) throw unauthorized('wrong username or password');
-      return store.transaction((tx) => openSession(tx, toUser(row), randomUUID()));
+      return writes.run((tx) => openSession(tx, toUser(row), randomUUID()));
     },
 
     async refresh({ refreshToken }) {
-      const outcome = await store.transaction(async (tx) => {
+      const outcome = await writes.run(async (tx) => {
         const [token] = await tx.query<{
           user_id: string;
           family_id: string;
@@ -110,10 +123,12 @@ export function createAuthService({ store, accessTokens, refreshTokenTtlDays }: 
     },
 
     async signOut({ refreshToken }) {
-      await store.query(
-        `UPDATE refresh_tokens SET revoked_at = now()
-         WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
-        [hashRefreshToken(refreshToken)],
+      await writes.run((tx) =>
+        tx.query(
+          `UPDATE refresh_tokens SET revoked_at = now()
+           WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
+          [hashRefreshToken(refreshToken)],
+        ),
       );
     },
 

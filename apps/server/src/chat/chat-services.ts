@@ -1,5 +1,6 @@
 import type { Services } from '@tether/protocol';
 import type { Bus } from '../bus/bus';
+import type { GroupCommit } from '../store/group-commit';
 import type { Store } from '../store/store';
 import type { AccessTokens } from './access-tokens';
 import { createAuthService } from './auth-service';
@@ -11,6 +12,8 @@ import { createTokensService } from './tokens-service';
 
 export interface ChatServicesOptions {
   store: Store;
+  /** Every write goes through it: batched, idempotent, fanned out after commit. */
+  writes: GroupCommit;
   bus: Bus;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
@@ -18,13 +21,13 @@ export interface ChatServicesOptions {
 
 /** The chat domain: everything in `Services` but the generic `system`. */
 export function createChatServices(options: ChatServicesOptions): Omit<Services, 'system'> {
-  const { store, bus, accessTokens, refreshTokenTtlDays } = options;
+  const { store, writes, bus, accessTokens, refreshTokenTtlDays } = options;
   const events = createRoomEventLog(store, bus);
   const presence = createPresence(bus);
   return {
-    auth: createAuthService({ store, accessTokens, refreshTokenTtlDays }),
-    rooms: createRoomsService({ store, events, presence }),
-    messages: createMessagesService({ store, events, presence }),
-    tokens: createTokensService({ store, events }),
+    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays }),
+    rooms: createRoomsService({ store, writes, events, presence }),
+    messages: createMessagesService({ store, writes, events, presence }),
+    tokens: createTokensService({ store, writes, events }),
   };
 }

@@ -1,8 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { Principal, Services } from '@tether/protocol';
+import type { Principal, SendMessageInput, Services } from '@tether/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeEngines } from '../../test/helpers/test-stores';
 import { createMemoryBus } from '../bus/memory-bus';
+import { createGroupCommit } from '../store/group-commit';
+import { IdempotencyConflictError } from '../store/idempotency';
 import type { Store } from '../store/store';
 import { readEvents } from '../streams/event-log';
 import { createAccessTokens } from './access-tokens';
@@ -21,22 +23,30 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
     store = await engine.open();
     chat = createChatServices({
       store,
+      writes: createGroupCommit(store),
       bus: createMemoryBus(),
       accessTokens: createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }),
       refreshTokenTtlDays: 1,
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' });
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };
-    roomId = (await chat.rooms.create(alice, { name: 'general', visibility: 'public' })).id;
+    roomId = (await chat.rooms.create(alice, { name: 'general', visibility: 'public' }, null)).id;
   });
   afterEach(async () => {
     await store.close();
   });
 
+  /** Sends as alice with the once-only scope the router derives from the call. */
+  const send = (input: SendMessageInput) =>
+    chat.messages.send(alice, input, {
+      principalId: alice.userId,
+      path: 'messages.send',
+      key: input.idempotencyKey,
+      input,
+    });
+
   it('assigns gap-free, unique seqs to concurrent sends in one room', async () => {
-    const sends = Array.from({ length: 40 }, (_, i) =>
-      chat.messages.send(alice, { roomId, body: `message ${i}`, idempotencyKey: key() }),
-    );
+    const sends = Array.from({ length: 40 }, (_, i) => send({ roomId, body: `message ${i}`, idempotencyKey: key() }));
     const messages = await Promise.all(sends);
     const seqs = messages.map((m) => m.seq).sort((a, b) => a - b);
     // seq 1 is alice's member.joined when she created the room.
@@ -47,7 +57,7 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
 
   it('pages history newest first with a beforeSeq cursor', async () => {
     for (let i = 0; i < 7; i += 1) {
-      await chat.messages.send(alice, { roomId, body: `m${i}`, idempotencyKey: key() });
+      await send({ roomId, body: `m${i}`, idempotencyKey: key() });
     }
     const first = await chat.messages.list(alice, { roomId, limit: 3 });
     expect(first.messages.map((m) => m.body)).toEqual(['m6', 'm5', 'm4']);
@@ -61,12 +71,8 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
   it('returns the first message for a repeated idempotency key and applies it once', async () => {
     const idempotencyKey = key();
     const input = { roomId, body: 'only once', idempotencyKey };
-    const results = await Promise.all([
-      chat.messages.send(alice, input),
-      chat.messages.send(alice, input),
-      chat.messages.send(alice, input),
-    ]);
-    const again = await chat.messages.send(alice, input);
+    const results = await Promise.all([send(input), send(input), send(input)]);
+    const again = await send(input);
     for (const result of [...results, again]) expect(result).toEqual(results[0]);
     const page = await chat.messages.list(alice, { roomId, limit: 10 });
     expect(page.messages.filter((m) => m.body === 'only once')).toHaveLength(1);
@@ -74,18 +80,16 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
 
   it('refuses a repeated idempotency key carrying a different request', async () => {
     const idempotencyKey = key();
-    await chat.messages.send(alice, { roomId, body: 'first', idempotencyKey });
-    await expect(chat.messages.send(alice, { roomId, body: 'second', idempotencyKey })).rejects.toMatchObject({
-      code: 'CONFLICT',
-    });
+    await send({ roomId, body: 'first', idempotencyKey });
+    await expect(send({ roomId, body: 'second', idempotencyKey })).rejects.toBeInstanceOf(IdempotencyConflictError);
   });
 
   it('records edits and deletions as events and hides deleted messages from history', async () => {
-    const message = await chat.messages.send(alice, { roomId, body: 'draft', idempotencyKey: key() });
-    const edited = await chat.messages.edit(alice, { messageId: message.id, body: 'final' });
+    const message = await send({ roomId, body: 'draft', idempotencyKey: key() });
+    const edited = await chat.messages.edit(alice, { messageId: message.id, body: 'final' }, null);
     expect(edited.body).toBe('final');
     expect(edited.editedAt).toBeInstanceOf(Date);
-    await chat.messages.delete(alice, { messageId: message.id });
+    await chat.messages.delete(alice, { messageId: message.id }, null);
     expect((await chat.messages.list(alice, { roomId, limit: 10 })).messages).toEqual([]);
     const log = await readEvents<{ seq: number; type: string }>(store, roomStreamId(roomId), {
       afterSeq: 0,

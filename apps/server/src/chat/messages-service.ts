@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import type { Message, Principal, Services } from '@tether/protocol';
+import type { Message, Principal, SendMessageInput, Services } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
-import { onceFor, runIdempotent } from '../store/idempotency';
+import type { GroupCommit, Outcome, WriteTx } from '../store/group-commit';
 import type { Queryable, Store } from '../store/store';
 import type { PresenceTracker } from './presence';
-import { roomForReading, roomForWriting } from './room-access';
+import { roomForReading, roomForWriting, writeRefusals } from './room-access';
 import type { RoomEventLog } from './room-events';
 
 interface MessageRow {
@@ -46,76 +46,128 @@ async function ownMessage(tx: Queryable, principal: Principal, messageId: string
   return row;
 }
 
+interface SendRequest {
+  principal: Principal;
+  input: SendMessageInput;
+}
+
+/** Inserts the rows behind `message.sent` events, in one statement. */
+async function insertMessages(tx: Queryable, messages: readonly Message[]): Promise<void> {
+  await tx.query(
+    `INSERT INTO messages (id, room_id, seq, author_id, body, created_at)
+     SELECT id, room_id, seq, author_id, body, created_at FROM jsonb_to_recordset($1::jsonb)
+       AS t(id uuid, room_id uuid, seq integer, author_id uuid, body text, created_at timestamptz)`,
+    [
+      JSON.stringify(
+        messages.map((m) => ({
+          id: m.id,
+          room_id: m.roomId,
+          seq: m.seq,
+          author_id: m.author.id,
+          body: m.body,
+          created_at: m.createdAt,
+        })),
+      ),
+    ],
+  );
+}
+
+/**
+ * A batch of sends in one transaction: who may write where, the rooms' next
+ * seqs and events, then the message rows; a refused send fails alone.
+ */
+function sendBatch(events: RoomEventLog) {
+  return async (tx: WriteTx, sends: readonly SendRequest[]): Promise<Array<Outcome<Message>>> => {
+    const refusals = await writeRefusals(
+      tx,
+      sends.map(({ principal, input }) => ({ userId: principal.userId, roomId: input.roomId })),
+    );
+    const allowed = sends.filter((_, i) => refusals[i] === null);
+    const sent = await events.append(
+      tx,
+      allowed.map(({ principal, input }) => ({
+        roomId: input.roomId,
+        build: (seq: number, at: Date) => ({
+          type: 'message.sent' as const,
+          roomId: input.roomId,
+          seq,
+          at,
+          message: {
+            id: randomUUID(),
+            roomId: input.roomId,
+            seq,
+            author: { id: principal.userId, username: principal.username },
+            body: input.body,
+            createdAt: at,
+            editedAt: null,
+          },
+        }),
+      })),
+    );
+    const messages = sent.map((event) => event.message);
+    await insertMessages(tx, messages);
+    let next = 0;
+    return refusals.map((refusal) =>
+      refusal ? { ok: false, error: refusal } : { ok: true, value: messages[next++] as Message },
+    );
+  };
+}
+
 export function createMessagesService({
   store,
+  writes,
   events,
   presence,
 }: {
   store: Store;
+  writes: GroupCommit;
   events: RoomEventLog;
   presence: PresenceTracker;
 }): Services['messages'] {
+  const send = writes.define(sendBatch(events));
   return {
-    send: async (principal, input) => {
-      // Whoever sends has stopped typing.
+    async send(principal, input, once) {
+      const message = await send({ principal, input }, once);
+      // Whoever has sent has stopped typing.
       presence.stopTyping(input.roomId, principal.userId);
-      return events.write((tx, append) =>
-        runIdempotent(tx, onceFor(principal, input.idempotencyKey, ['messages.send', input]), async () => {
-          await roomForWriting(tx, principal.userId, input.roomId);
-          const event = await append(input.roomId, (seq, at) => ({
-            type: 'message.sent',
-            roomId: input.roomId,
-            seq,
-            at,
-            message: {
-              id: randomUUID(),
-              roomId: input.roomId,
-              seq,
-              author: { id: principal.userId, username: principal.username },
-              body: input.body,
-              createdAt: at,
-              editedAt: null,
-            },
-          }));
-          const { message } = event;
-          await tx.query(
-            'INSERT INTO messages (id, room_id, seq, author_id, body, created_at) VALUES ($1, $2, $3, $4, $5, $6)',
-            [message.id, message.roomId, message.seq, message.author.id, message.body, message.createdAt],
-          );
-          return message;
-        }),
-      );
+      return message;
     },
 
-    edit: (principal, input) =>
-      events.write((tx, append) =>
-        runIdempotent(tx, onceFor(principal, input.idempotencyKey, ['messages.edit', input]), async () => {
-          const row = await ownMessage(tx, principal, input.messageId);
-          const [updated] = await tx.query<{ edited_at: Date }>(
-            'UPDATE messages SET body = $2, edited_at = now() WHERE id = $1 RETURNING edited_at',
-            [row.id, input.body],
-          );
-          const message: Message = { ...toMessage(row), body: input.body, editedAt: updated?.edited_at ?? new Date() };
-          await append(row.room_id, (seq, at) => ({ type: 'message.edited', roomId: row.room_id, seq, at, message }));
-          return message;
-        }),
-      ),
-
-    async delete(principal, input) {
-      await events.write((tx, append) =>
-        runIdempotent(tx, onceFor(principal, input.idempotencyKey, ['messages.delete', input]), async () => {
-          const row = await ownMessage(tx, principal, input.messageId);
-          await tx.query('UPDATE messages SET deleted_at = now() WHERE id = $1', [row.id]);
-          await append(row.room_id, (seq, at) => ({
-            type: 'message.deleted',
+    edit: (principal, input, once) =>
+      writes.run(async (tx) => {
+        const row = await ownMessage(tx, principal, input.messageId);
+        const [updated] = await tx.query<{ edited_at: Date }>(
+          'UPDATE messages SET body = $2, edited_at = now() WHERE id = $1 RETURNING edited_at',
+          [row.id, input.body],
+        );
+        const message: Message = { ...toMessage(row), body: input.body, editedAt: updated?.edited_at ?? new Date() };
+        await events.append(tx, [
+          {
             roomId: row.room_id,
-            seq,
-            at,
-            messageId: row.id,
-            by: { id: principal.userId, username: principal.username },
-          }));
-        }),
-      );
+            build: (seq, at) => ({ type: 'message.edited', roomId: row.room_id, seq, at, message }),
+          },
+        ]);
+        return message;
+      }, once),
+
+    async delete(principal, input, once) {
+      await writes.run(async (tx) => {
+        const row = await ownMessage(tx, principal, input.messageId);
+        await tx.query('UPDATE messages SET deleted_at = now() WHERE id = $1', [row.id]);
+        await events.append(tx, [
+          {
+            roomId: row.room_id,
+            build: (seq, at) => ({
+              type: 'message.deleted',
+              roomId: row.room_id,
+              seq,
+              at,
+              messageId: row.id,
+              by: { id: principal.userId, username: principal.username },
+            }),
+          },
+        ]);
+      }, once);
     },
 
     async list(principal, { roomId, beforeSeq, limit }) {

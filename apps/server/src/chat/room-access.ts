@@ -48,18 +48,50 @@ export async function listRooms(db: Queryable, userId: string): Promise<Room[]> 
   return rows.map(toRoom);
 }
 
+type Access = Pick<Room, 'visibility' | 'isMember'>;
+
 /** Public rooms are readable by every signed-in user; private rooms by members only. */
-export async function roomForReading(db: Queryable, userId: string, roomId: string): Promise<Room> {
-  const room = await findRoom(db, userId, roomId);
+function refusalToRead(room: Access | undefined): TRPCError | null {
+  if (!room) return new TRPCError({ code: 'NOT_FOUND', message: 'no such room' });
   if (room.visibility === 'private' && !room.isMember) {
-    throw new TRPCError({ code: 'FORBIDDEN', message: 'this private room is for members only' });
+    return new TRPCError({ code: 'FORBIDDEN', message: 'this private room is for members only' });
   }
-  return room;
+  return null;
 }
 
 /** Changing a room's content needs membership. */
-export async function roomForWriting(db: Queryable, userId: string, roomId: string): Promise<Room> {
-  const room = await roomForReading(db, userId, roomId);
-  if (!room.isMember) throw new TRPCError({ code: 'FORBIDDEN', message: 'join the room first' });
+function refusalToWrite(room: Access | undefined): TRPCError | null {
+  const refusal = refusalToRead(room);
+  if (refusal || room?.isMember) return refusal;
+  return new TRPCError({ code: 'FORBIDDEN', message: 'join the room first' });
+}
+
+export async function roomForReading(db: Queryable, userId: string, roomId: string): Promise<Room> {
+  const room = await findRoom(db, userId, roomId);
+  const refusal = refusalToRead(room);
+  if (refusal) throw refusal;
   return room;
+}
+
+export async function roomForWriting(db: Queryable, userId: string, roomId: string): Promise<Room> {
+  const room = await findRoom(db, userId, roomId);
+  const refusal = refusalToWrite(room);
+  if (refusal) throw refusal;
+  return room;
+}
+
+/** For many (user, room) pairs at once, in one statement: why each may not write, or null when it may. */
+export async function writeRefusals(
+  db: Queryable,
+  pairs: ReadonlyArray<{ userId: string; roomId: string }>,
+): Promise<Array<TRPCError | null>> {
+  const rows = await db.query<{ i: number; visibility: Room['visibility']; is_member: boolean }>(
+    `SELECT t.i, r.visibility, (m.user_id IS NOT NULL) AS is_member
+     FROM jsonb_to_recordset($1::jsonb) AS t(i integer, user_id uuid, room_id uuid)
+     JOIN rooms r ON r.id = t.room_id
+     LEFT JOIN room_members m ON m.room_id = t.room_id AND m.user_id = t.user_id`,
+    [JSON.stringify(pairs.map(({ userId, roomId }, i) => ({ i, user_id: userId, room_id: roomId })))],
+  );
+  const access = new Map(rows.map((row) => [row.i, { visibility: row.visibility, isMember: row.is_member }]));
+  return pairs.map((_, i) => refusalToWrite(access.get(i)));
 }

@@ -1,37 +1,38 @@
 import type { RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
 import type { Bus } from '../bus/bus';
-import type { Queryable, Store } from '../store/store';
-import { appendEvent, lastSeq, readEvents } from '../streams/event-log';
+import type { WriteTx } from '../store/group-commit';
+import type { Store } from '../store/store';
+import { appendEvents, lastSeq, readEvents } from '../streams/event-log';
 import { resumableStream } from '../streams/resumable-stream';
 
 /** A room's event stream id in the event log, and its bus topic. */
 export const roomStreamId = (roomId: string) => `room:${roomId}`;
 
-export type AppendRoomEvent = <E extends RoomEvent>(roomId: string, build: (seq: number, at: Date) => E) => Promise<E>;
+/** One room event to append, built once its seq and commit time are known. */
+export interface RoomAppend<E extends RoomEvent> {
+  roomId: string;
+  build(seq: number, at: Date): E;
+}
 
 export interface RoomEventLog {
-  /**
-   * Runs `change` in one transaction; events it appends get the room's next seqs
-   * and are published on the bus only after the commit.
-   */
-  write<T>(change: (tx: Queryable, append: AppendRoomEvent) => Promise<T>): Promise<T>;
+  /** Appends events to their rooms inside `tx` (each gets its room's next seq); published once `tx` commits. */
+  append<E extends RoomEvent>(tx: WriteTx, appends: ReadonlyArray<RoomAppend<E>>): Promise<E[]>;
   /** Replay-then-live stream of one room's events, each once and in seq order. */
   stream(query: RoomEventsQuery, signal: AbortSignal): AsyncIterable<RoomStreamItem>;
 }
 
 export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
   return {
-    async write(change) {
-      const appended: RoomEvent[] = [];
-      const result = await store.transaction((tx) =>
-        change(tx, async <E extends RoomEvent>(roomId: string, build: (seq: number, at: Date) => E) => {
-          const event = await appendEvent(tx, roomStreamId(roomId), build);
-          appended.push(event);
-          return event;
-        }),
+    async append(tx, appends) {
+      const events = await appendEvents(
+        tx,
+        appends.map(({ roomId, build }) => ({ streamId: roomStreamId(roomId), build })),
       );
-      for (const event of appended) await bus.publish(roomStreamId(event.roomId), event);
-      return result;
+      tx.afterCommit(() => {
+        // A lost publish delays nobody for long: subscribers read any gap from the store.
+        for (const event of events) bus.publish(roomStreamId(event.roomId), event).catch(() => {});
+      });
+      return events;
     },
     stream({ roomId, afterSeq }, signal) {
       const streamId = roomStreamId(roomId);

@@ -1,25 +1,27 @@
 import { randomUUID } from 'node:crypto';
 import type { Member, Principal, Services, UserRef } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
-import { onceFor, runIdempotent } from '../store/idempotency';
-import type { Queryable, Store } from '../store/store';
+import type { GroupCommit, WriteTx } from '../store/group-commit';
+import type { Store } from '../store/store';
 import { isUniqueViolation } from '../store/store';
 import { whileMember } from './member-stream';
 import type { PresenceTracker } from './presence';
 import { findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
-import type { AppendRoomEvent, RoomEventLog } from './room-events';
+import type { RoomEventLog } from './room-events';
 
 const userRef = (principal: Principal): UserRef => ({ id: principal.userId, username: principal.username });
 
 /** Adds a member and records `member.joined`; a no-op for an existing member. */
-async function addMember(tx: Queryable, append: AppendRoomEvent, roomId: string, user: UserRef): Promise<Member> {
+async function addMember(tx: WriteTx, events: RoomEventLog, roomId: string, user: UserRef): Promise<Member> {
   const [inserted] = await tx.query<{ joined_at: Date }>(
     `INSERT INTO room_members (room_id, user_id) VALUES ($1, $2)
      ON CONFLICT DO NOTHING RETURNING joined_at`,
     [roomId, user.id],
   );
   if (inserted) {
-    await append(roomId, (seq, at) => ({ type: 'member.joined', roomId, seq, at, member: user }));
+    await events.append(tx, [
+      { roomId, build: (seq, at) => ({ type: 'member.joined', roomId, seq, at, member: user }) },
+    ]);
     return { user, joinedAt: inserted.joined_at };
   }
   const [existing] = await tx.query<{ joined_at: Date }>(
@@ -31,29 +33,29 @@ async function addMember(tx: Queryable, append: AppendRoomEvent, roomId: string,
 
 export function createRoomsService({
   store,
+  writes,
   events,
   presence,
 }: {
   store: Store;
+  writes: GroupCommit;
   events: RoomEventLog;
   presence: PresenceTracker;
 }): Services['rooms'] {
   return {
-    async create(principal, input) {
+    async create(principal, input, once) {
       const roomId = randomUUID();
-      const create = (tx: Queryable, append: AppendRoomEvent) =>
-        runIdempotent(tx, onceFor(principal, input.idempotencyKey, ['rooms.create', input]), async () => {
+      try {
+        return await writes.run(async (tx) => {
           await tx.query('INSERT INTO rooms (id, name, visibility, created_by) VALUES ($1, $2, $3, $4)', [
             roomId,
             input.name,
             input.visibility,
             principal.userId,
           ]);
-          await addMember(tx, append, roomId, userRef(principal));
+          await addMember(tx, events, roomId, userRef(principal));
           return findRoom(tx, principal.userId, roomId);
-        });
-      try {
-        return await events.write(create);
+        }, once);
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new TRPCError({ code: 'CONFLICT', message: `a room named "${input.name}" already exists` });
@@ -65,31 +67,33 @@ export function createRoomsService({
     list: (principal) => listRooms(store, principal.userId),
 
     join: (principal, { roomId }) =>
-      events.write(async (tx, append) => {
+      writes.run(async (tx) => {
         const room = await roomForReading(tx, principal.userId, roomId);
-        if (!room.isMember) await addMember(tx, append, roomId, userRef(principal));
+        if (!room.isMember) await addMember(tx, events, roomId, userRef(principal));
         return findRoom(tx, principal.userId, roomId);
       }),
 
     async leave(principal, { roomId }) {
-      await events.write(async (tx, append) => {
+      await writes.run(async (tx) => {
         await findRoom(tx, principal.userId, roomId);
         const removed = await tx.query(
           'DELETE FROM room_members WHERE room_id = $1 AND user_id = $2 RETURNING user_id',
           [roomId, principal.userId],
         );
         if (removed.length > 0) {
-          await append(roomId, (seq, at) => ({ type: 'member.left', roomId, seq, at, member: userRef(principal) }));
+          await events.append(tx, [
+            { roomId, build: (seq, at) => ({ type: 'member.left', roomId, seq, at, member: userRef(principal) }) },
+          ]);
         }
       });
     },
 
     invite: (principal, { roomId, username }) =>
-      events.write(async (tx, append) => {
+      writes.run(async (tx) => {
         await roomForWriting(tx, principal.userId, roomId);
         const [user] = await tx.query<UserRef>('SELECT id, username FROM users WHERE username = $1', [username]);
         if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: `no user named "${username}"` });
-        return addMember(tx, append, roomId, user);
+        return addMember(tx, events, roomId, user);
       }),
 
     async members(principal, { roomId }) {

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Scope, Services, ServiceToken, UserPrincipal } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
+import type { GroupCommit } from '../store/group-commit';
 import type { Queryable, Store } from '../store/store';
 import { isUniqueViolation } from '../store/store';
 import type { RoomEventLog } from './room-events';
@@ -37,13 +38,21 @@ const TOKEN_SELECT = `SELECT t.id, u.username AS name, t.scopes, t.room_ids, t.c
  * sign in), so its messages show under its name and room membership works as
  * for people; the bot joins the rooms the token is limited to.
  */
-export function createTokensService({ store, events }: { store: Store; events: RoomEventLog }): Services['tokens'] {
+export function createTokensService({
+  store,
+  writes,
+  events,
+}: {
+  store: Store;
+  writes: GroupCommit;
+  events: RoomEventLog;
+}): Services['tokens'] {
   return {
     async create(principal, { name, scopes, roomIds }) {
       await requireAdmin(store, principal);
       const token = newServiceToken();
       try {
-        return await events.write(async (tx, append) => {
+        return await writes.run(async (tx) => {
           for (const roomId of roomIds) {
             const [room] = await tx.query('SELECT 1 FROM rooms WHERE id = $1', [roomId]);
             if (!room) throw new TRPCError({ code: 'NOT_FOUND', message: `no room ${roomId}` });
@@ -64,13 +73,12 @@ export function createTokensService({ store, events }: { store: Store; events: R
               roomId,
               botId,
             ]);
-            await append(roomId, (seq, at) => ({
-              type: 'member.joined',
-              roomId,
-              seq,
-              at,
-              member: { id: botId, username: name },
-            }));
+            await events.append(tx, [
+              {
+                roomId,
+                build: (seq, at) => ({ type: 'member.joined', roomId, seq, at, member: { id: botId, username: name } }),
+              },
+            ]);
           }
           const [row] = await tx.query<TokenRow>(`${TOKEN_SELECT} WHERE t.id = $1`, [id]);
           if (!row) throw new Error('token vanished');
@@ -87,9 +95,10 @@ export function createTokensService({ store, events }: { store: Store; events: R
     },
     async revoke(principal, { id }) {
       await requireAdmin(store, principal);
-      const revoked = await store.query(
-        'UPDATE service_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
-        [id],
+      const revoked = await writes.run((tx) =>
+        tx.query('UPDATE service_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [
+          id,
+        ]),
       );
       if (revoked.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such active token' });
     },

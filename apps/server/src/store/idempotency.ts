@@ -1,63 +1,113 @@
 import { createHash } from 'node:crypto';
-import { TRPCError } from '@trpc/server';
 import superjson, { type SuperJSONResult } from 'superjson';
 import type { Queryable, Store } from './store';
 
+/** Who asked for what, once: structurally the protocol's `IdempotencyScope`. */
 export interface IdempotencyScope {
   principalId: string;
-  /** Without a key the request is simply applied. */
-  key: string | undefined;
-  /** The operation and its input: a repeated key with a different request is refused. */
-  request: unknown;
+  /** The operation, e.g. a procedure path. */
+  path: string;
+  key: string;
+  /** The operation's input: a repeated key with a different request is refused. */
+  input: unknown;
 }
 
-/** The scope of a principal's request; `request` names the operation and carries its input. */
-export function onceFor(principal: { userId: string }, key: string | undefined, request: unknown): IdempotencyScope {
-  return { principalId: principal.userId, key, request };
+export class IdempotencyConflictError extends Error {
+  override readonly name = 'IdempotencyConflictError';
+  constructor() {
+    super('idempotencyKey was already used for a different request; use a new key for a new request');
+  }
 }
 
-function hashRequest(request: unknown): string {
+/** What a claim found: the key is new (apply), was applied before (answer with its result), or was used otherwise. */
+export type Claim = { status: 'fresh' } | { status: 'done'; result: unknown } | { status: 'conflict' };
+
+/** The scope's identity in the table. */
+export const scopeId = (scope: IdempotencyScope) => `${scope.principalId}\n${scope.key}`;
+
+function hashRequest(scope: IdempotencyScope): string {
   return createHash('sha256')
-    .update(JSON.stringify(superjson.serialize(request)))
+    .update(JSON.stringify(superjson.serialize([scope.path, scope.input])))
     .digest('base64url');
 }
 
 /**
- * Runs `apply` at most once per (principal, key), inside the caller's
- * transaction, and returns the first result to every repeat. The insert takes
- * the key's index lock first, so a concurrent repeat waits for the first
- * transaction and then reads its result; if that transaction rolled back, the
- * repeat applies instead.
+ * Claims each scope's key inside the caller's transaction, in one statement.
+ * A key another transaction holds makes this wait for it; once committed, its
+ * recorded result is returned. Scopes must be distinct.
  */
-export async function runIdempotent<T>(tx: Queryable, scope: IdempotencyScope, apply: () => Promise<T>): Promise<T> {
-  if (scope.key === undefined) return apply();
-  const requestHash = hashRequest(scope.request);
-  const claimed = await tx.query(
-    `INSERT INTO idempotency_keys (principal_id, key, request_hash) VALUES ($1, $2, $3)
-     ON CONFLICT (principal_id, key) DO NOTHING RETURNING key`,
-    [scope.principalId, scope.key, requestHash],
+export async function claimKeys(tx: Queryable, scopes: readonly IdempotencyScope[]): Promise<Claim[]> {
+  if (scopes.length === 0) return [];
+  const rows = scopes.map((scope) => ({
+    principal_id: scope.principalId,
+    key: scope.key,
+    request_hash: hashRequest(scope),
+  }));
+  const claimed = await tx.query<{ principal_id: string; key: string }>(
+    `INSERT INTO idempotency_keys (principal_id, key, request_hash)
+     SELECT principal_id, key, request_hash
+     FROM jsonb_to_recordset($1::jsonb) AS t(principal_id text, key text, request_hash text)
+     ORDER BY principal_id, key
+     ON CONFLICT (principal_id, key) DO NOTHING RETURNING principal_id, key`,
+    [JSON.stringify(rows)],
   );
-  if (claimed.length === 0) {
-    const [first] = await tx.query<{ request_hash: string; response: SuperJSONResult }>(
-      'SELECT request_hash, response FROM idempotency_keys WHERE principal_id = $1 AND key = $2',
-      [scope.principalId, scope.key],
+  const fresh = new Set(claimed.map((row) => `${row.principal_id}\n${row.key}`));
+  const taken = rows.filter((row) => !fresh.has(`${row.principal_id}\n${row.key}`));
+  const earlier = new Map<string, { request_hash: string; response: SuperJSONResult | null }>();
+  if (taken.length > 0) {
+    const found = await tx.query<{
+      principal_id: string;
+      key: string;
+      request_hash: string;
+      response: SuperJSONResult;
+    }>(
+      `SELECT k.principal_id, k.key, k.request_hash, k.response
+       FROM idempotency_keys k JOIN jsonb_to_recordset($1::jsonb) AS t(principal_id text, key text)
+         ON k.principal_id = t.principal_id AND k.key = t.key`,
+      [JSON.stringify(taken.map(({ principal_id, key }) => ({ principal_id, key })))],
     );
-    if (!first) throw new Error('idempotency record vanished under a conflict');
-    if (first.request_hash !== requestHash) {
-      throw new TRPCError({
-        code: 'CONFLICT',
-        message: 'idempotencyKey was already used for a different request; use a new key for a new request',
-      });
-    }
-    return superjson.deserialize<T>(first.response);
+    for (const row of found) earlier.set(`${row.principal_id}\n${row.key}`, row);
   }
-  const result = await apply();
-  await tx.query('UPDATE idempotency_keys SET response = $3 WHERE principal_id = $1 AND key = $2', [
-    scope.principalId,
-    scope.key,
-    JSON.stringify(superjson.serialize(result)),
-  ]);
-  return result;
+  return rows.map((row): Claim => {
+    const id = `${row.principal_id}\n${row.key}`;
+    if (fresh.has(id)) return { status: 'fresh' };
+    const first = earlier.get(id);
+    if (!first || first.response === null) throw new Error('idempotency record without a result under a conflict');
+    if (first.request_hash !== row.request_hash) return { status: 'conflict' };
+    return { status: 'done', result: superjson.deserialize(first.response) };
+  });
+}
+
+/** Records the results of freshly claimed scopes, in the transaction that applied them. */
+export async function recordResults(
+  tx: Queryable,
+  entries: ReadonlyArray<{ scope: IdempotencyScope; result: unknown }>,
+): Promise<void> {
+  if (entries.length === 0) return;
+  await tx.query(
+    `UPDATE idempotency_keys k SET response = t.response
+     FROM jsonb_to_recordset($1::jsonb) AS t(principal_id text, key text, response jsonb)
+     WHERE k.principal_id = t.principal_id AND k.key = t.key`,
+    [
+      JSON.stringify(
+        entries.map(({ scope, result }) => ({
+          principal_id: scope.principalId,
+          key: scope.key,
+          response: superjson.serialize(result),
+        })),
+      ),
+    ],
+  );
+}
+
+/** Gives back claims whose request failed, so the same key may be tried again. */
+export async function releaseKeys(tx: Queryable, scopes: readonly IdempotencyScope[]): Promise<void> {
+  if (scopes.length === 0) return;
+  await tx.query(
+    `DELETE FROM idempotency_keys k USING jsonb_to_recordset($1::jsonb) AS t(principal_id text, key text)
+     WHERE k.principal_id = t.principal_id AND k.key = t.key`,
+    [JSON.stringify(scopes.map((scope) => ({ principal_id: scope.principalId, key: scope.key })))],
+  );
 }
 
 /** Forgets keys older than `maxAgeHours` (design.md promises at least 24 h). */

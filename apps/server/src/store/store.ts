@@ -6,11 +6,17 @@ export interface Queryable {
   exec(sql: string): Promise<void>;
 }
 
-/** A SQL database behind a small interface, so PGlite and PostgreSQL are interchangeable. */
+/**
+ * A SQL database behind a small interface, so PGlite and PostgreSQL are
+ * interchangeable. Failures of the database itself (lost connection, timeout,
+ * full disk) reject with a `StoreError`; a statement's own errors keep their SQLSTATE.
+ */
 export interface Store extends Queryable {
   readonly engine: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /** Rejects with StoreError('full') while the engine's disk is under its free-space floor. */
+  assertWritable(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -6,30 +6,61 @@ export interface SequencedEvent {
   seq: number;
 }
 
+/** One event to append: its stream, and how to build it once its seq and commit time are known. */
+export interface Append<E extends SequencedEvent> {
+  streamId: string;
+  build(seq: number, at: Date): E;
+}
+
 /**
- * Appends an event to a stream inside the caller's transaction. The stream's
- * row lock serialises writers, so seqs are gap-free and commit in seq order:
- * when seq N is visible, every seq below N is visible too.
+ * Appends events to their streams inside the caller's transaction, in two
+ * statements however many there are. Each stream's row lock serialises
+ * writers, so seqs are gap-free and commit in seq order: when seq N is
+ * visible, every seq below N is visible too. Streams are locked in id order,
+ * so two batches never wait on each other in a cycle. Events of one stream get
+ * consecutive seqs in the order given.
  */
-export async function appendEvent<E extends SequencedEvent>(
+export async function appendEvents<E extends SequencedEvent>(
   tx: Queryable,
-  streamId: string,
-  build: (seq: number, at: Date) => E,
-): Promise<E> {
-  const [row] = await tx.query<{ seq: number; at: Date }>(
-    `INSERT INTO event_streams (stream_id, last_seq) VALUES ($1, 1)
-     ON CONFLICT (stream_id) DO UPDATE SET last_seq = event_streams.last_seq + 1
-     RETURNING last_seq AS seq, now() AS at`,
-    [streamId],
+  appends: ReadonlyArray<Append<E>>,
+): Promise<E[]> {
+  if (appends.length === 0) return [];
+  const counts = new Map<string, number>();
+  for (const { streamId } of appends) counts.set(streamId, (counts.get(streamId) ?? 0) + 1);
+  const heads = await tx.query<{ stream_id: string; last_seq: number; at: Date }>(
+    `INSERT INTO event_streams AS s (stream_id, last_seq)
+     SELECT stream_id, count FROM jsonb_to_recordset($1::jsonb) AS t(stream_id text, count integer)
+     ORDER BY stream_id
+     ON CONFLICT (stream_id) DO UPDATE SET last_seq = s.last_seq + excluded.last_seq
+     RETURNING stream_id, last_seq, now() AS at`,
+    [JSON.stringify([...counts].map(([stream_id, count]) => ({ stream_id, count })))],
   );
-  if (!row) throw new Error(`event stream ${streamId}: no seq returned`);
-  const event = build(row.seq, row.at);
-  await tx.query('INSERT INTO stream_events (stream_id, seq, payload) VALUES ($1, $2, $3)', [
-    streamId,
-    row.seq,
-    JSON.stringify(superjson.serialize(event)),
-  ]);
-  return event;
+  const nextSeq = new Map<string, number>();
+  let at = new Date();
+  for (const head of heads) {
+    nextSeq.set(head.stream_id, head.last_seq - (counts.get(head.stream_id) ?? 0) + 1);
+    at = head.at;
+  }
+  const events = appends.map(({ streamId, build }) => {
+    const seq = nextSeq.get(streamId);
+    if (seq === undefined) throw new Error(`event stream ${streamId}: no seq returned`);
+    nextSeq.set(streamId, seq + 1);
+    return { streamId, event: build(seq, at) };
+  });
+  await tx.query(
+    `INSERT INTO stream_events (stream_id, seq, payload)
+     SELECT stream_id, seq, payload FROM jsonb_to_recordset($1::jsonb) AS t(stream_id text, seq integer, payload jsonb)`,
+    [
+      JSON.stringify(
+        events.map(({ streamId, event }) => ({
+          stream_id: streamId,
+          seq: event.seq,
+          payload: superjson.serialize(event),
+        })),
+      ),
+    ],
+  );
+  return events.map(({ event }) => event);
 }
 
 /** Events with `afterSeq < seq <= untilSeq` (or up to `limit` of them), in seq order. */

@@ -4,7 +4,7 @@ import { migrate } from '../store/migrate';
 import { createPgliteStore } from '../store/pglite-store';
 import { PLUMBING_MIGRATIONS } from '../store/plumbing-migrations';
 import type { Store } from '../store/store';
-import { appendEvent, lastSeq, readEvents, type SequencedEvent } from './event-log';
+import { appendEvents, lastSeq, readEvents, type SequencedEvent } from './event-log';
 import { resumableStream } from './resumable-stream';
 
 interface Note extends SequencedEvent {
@@ -19,7 +19,13 @@ describe('resumable stream', () => {
   const bus = createMemoryBus();
   const controllers: AbortController[] = [];
   /** Commits a note to the store without publishing it. */
-  const commit = (text: string) => store.transaction((tx) => appendEvent<Note>(tx, STREAM, (seq) => ({ seq, text })));
+  const commit = async (text: string): Promise<Note> => {
+    const [note] = await store.transaction((tx) =>
+      appendEvents<Note>(tx, [{ streamId: STREAM, build: (seq) => ({ seq, text }) }]),
+    );
+    if (!note) throw new Error('nothing appended');
+    return note;
+  };
 
   beforeEach(async () => {
     store = await createPgliteStore();

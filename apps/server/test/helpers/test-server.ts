@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { createTetherClient, type TetherClient, type TetherClientOptions } from '@tether/client/node';
 import { type AuthSession, PROTOCOL_VERSION } from '@tether/protocol';
 import { startServer, type TetherServer } from '../../src/app';
-import { type Config, DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '../../src/config';
+import { type Config, DEFAULT_DATABASE, DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '../../src/config';
 import { createLogger } from '../../src/logger';
 
 export interface TestServer extends TetherServer {
@@ -36,6 +36,10 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     refreshTokenTtlDays: 30,
     webRoot: undefined,
     shutdownDrainMs: 0,
+    database: DEFAULT_DATABASE,
+    // Tests run on whatever disk the machine has; the floor has tests of its own.
+    storage: { minFreeBytes: 0 },
+    readyTimeoutMs: 1_000,
     logLevel: 'silent',
     version: 'test',
     ...overrides,

@@ -10,7 +10,7 @@ import {
   roomSchema,
 } from '../schemas/rooms';
 import type { Services } from '../services';
-import { authedProcedure, router, scopedSubscription, subscriptionProcedure } from '../trpc';
+import { authedProcedure, onceByKey, router, scopedSubscription, subscriptionProcedure } from '../trpc';
 
 async function* trackBySeq(events: AsyncIterable<RoomStreamItem>) {
   for await (const event of events) yield tracked(String(event.seq), event);
@@ -20,8 +20,9 @@ export function createRoomsRouter(rooms: Services['rooms']) {
   return router({
     create: authedProcedure
       .input(createRoomInputSchema)
+      .use(onceByKey)
       .output(roomSchema)
-      .mutation(({ ctx, input }) => rooms.create(ctx.principal, input)),
+      .mutation(({ ctx, input }) => rooms.create(ctx.principal, input, ctx.once)),
     list: authedProcedure.output(z.array(roomSchema)).query(({ ctx }) => rooms.list(ctx.principal)),
     join: authedProcedure
       .input(roomRefInputSchema)

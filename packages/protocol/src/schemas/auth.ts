@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { LIMITS, usernameSchema, userSchema } from './common';
+import { LIMITS, storableText, usernameSchema, userSchema } from './common';
 
-const passwordSchema = z
-  .string()
+const passwordSchema = storableText('password')
   .min(LIMITS.passwordMin, `password must be ${LIMITS.passwordMin}–${LIMITS.passwordMax} characters`)
   .max(LIMITS.passwordMax, `password must be ${LIMITS.passwordMin}–${LIMITS.passwordMax} characters`)
   .describe('password');
@@ -11,8 +10,7 @@ export const credentialsSchema = z.object({ username: usernameSchema, password: 
 export type Credentials = z.infer<typeof credentialsSchema>;
 
 export const refreshInputSchema = z.object({
-  refreshToken: z
-    .string()
+  refreshToken: storableText('refreshToken')
     .min(1, 'refreshToken is required')
     .describe('the refresh token from the last sign-in or refresh'),
 });
@@ -27,7 +25,9 @@ export const authSessionSchema = z.object({
 export type AuthSession = z.infer<typeof authSessionSchema>;
 
 export const renewInputSchema = z.object({
-  accessToken: z.string().min(1, 'accessToken is required').describe('a fresh access token for the same user'),
+  accessToken: storableText('accessToken')
+    .min(1, 'accessToken is required')
+    .describe('a fresh access token for the same user'),
 });
 export type RenewInput = z.infer<typeof renewInputSchema>;
 

@@ -1,8 +1,7 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, idSchema, LIMITS, seqSchema, userRefSchema } from './common';
+import { idempotencyKeySchema, idSchema, LIMITS, seqSchema, storableText, userRefSchema } from './common';
 
-const bodySchema = z
-  .string()
+const bodySchema = storableText('body')
   .min(1, `body must be 1–${LIMITS.messageBodyMax} characters`)
   .max(LIMITS.messageBodyMax, `body must be 1–${LIMITS.messageBodyMax} characters`)
   .refine((body) => body.trim().length > 0, 'body must not be blank')
