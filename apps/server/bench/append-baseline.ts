@@ -32,15 +32,18 @@ const APPEND = 'INSERT INTO bench_events (stream_id, seq, payload) VALUES ($1, $
 /** A hung query fails the bench instead of stalling it. */
 const QUERY_TIMEOUT_MS = 15_000;
 
-// One stream for every connection, as the send scenarios use one room: the same row-lock contention.
-const STREAM_ID = 'bench-room';
+/**
+ * Each connection appends to a stream of its own: what the engine commits with
+ * no lock contention between connections, its own ceiling for this shape.
+ */
+const streamOf = (worker: number) => `bench-stream-${worker}`;
 
-async function appendTx(query: Query, body: string): Promise<void> {
+async function appendTx(query: Query, streamId: string, body: string): Promise<void> {
   await query('BEGIN');
   try {
-    const { rows } = await query(BUMP_SEQ, [STREAM_ID]);
+    const { rows } = await query(BUMP_SEQ, [streamId]);
     const { last_seq: seq } = rows[0] as { last_seq: number };
-    await query(APPEND, [STREAM_ID, seq, JSON.stringify({ kind: 'message.created', body })]);
+    await query(APPEND, [streamId, seq, JSON.stringify({ kind: 'message.created', body })]);
     await query('COMMIT');
   } catch (error) {
     await query('ROLLBACK').catch(() => {});
@@ -60,7 +63,7 @@ export async function pgliteAppendBaseline(bounds: LoopBounds, body: (n: number)
     try {
       const query: Query = (sql, params) => db.query(sql, params);
       await createSchema(query);
-      return await runClosedLoop(1, bounds, (_worker, n) => appendTx(query, body(n)));
+      return await runClosedLoop(1, bounds, (worker, n) => appendTx(query, streamOf(worker), body(n)));
     } finally {
       await db.close();
     }
@@ -92,7 +95,9 @@ export async function postgresAppendBaseline(
     // Fresh tables per run, so the 1- and 10-connection runs start from the same empty state.
     await first('DROP TABLE IF EXISTS bench_events, bench_streams');
     await createSchema(first);
-    return await runClosedLoop(connections, bounds, (worker, n) => appendTx(queries[worker] ?? first, body(n)));
+    return await runClosedLoop(connections, bounds, (worker, n) =>
+      appendTx(queries[worker] ?? first, streamOf(worker), body(n)),
+    );
   } finally {
     await Promise.all(clients.map((client) => client.end().catch(() => {})));
   }

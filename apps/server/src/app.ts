@@ -79,7 +79,8 @@ export async function startServer(
   });
 
   let stopping = false;
-  const writes = createGroupCommit(store);
+  // PGlite has one connection; PostgreSQL prepares the next batch while one commits.
+  const writes = createGroupCommit(store, { concurrency: store.engine === 'pglite' ? 1 : 2 });
   const router = createAppRouter(
     withPublicErrors({
       ...createChatServices({ store, writes, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),

@@ -76,6 +76,6 @@ export const DEFAULT_DATABASE: Config['database'] = {
 };
 
 /** Room for PGlite's checkpoints and a WAL segment (16 MiB) or two, with margin. */
-export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 256 * 1024 * 1024 };
+export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 128 * 1024 * 1024 };
 
 export const DEFAULT_HEARTBEAT: Config['heartbeat'] = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

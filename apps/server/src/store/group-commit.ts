@@ -36,6 +36,12 @@ export interface GroupCommit {
 export interface GroupCommitOptions {
   /** Requests committed together at most. @default 256 */
   maxBatch?: number;
+  /**
+   * Batches in flight at once. One keeps a single-connection engine (PGlite)
+   * correct; a second lets a networked database work on the next batch while
+   * one commits. @default 1
+   */
+  concurrency?: number;
   /** Attempts for a batch that meets a deadlock or serialization failure. @default 3 */
   conflictAttempts?: number;
 }
@@ -52,8 +58,9 @@ interface Pending {
  * Group commit: write requests that arrive while a transaction is committing
  * wait for the next one, and all of them commit together, so one fsync serves
  * many calls and each kind of write runs a few set-based statements per batch
- * instead of a few per call. One transaction is in flight at a time, so
- * batches never deadlock each other and commit in the order they were taken.
+ * instead of a few per call. Streams and idempotency keys are locked in a
+ * fixed order, so concurrent batches do not deadlock each other; a generic
+ * write that does meet a deadlock is retried.
  *
  * Each request may carry an idempotency scope: it is claimed in the same
  * transaction, a repeat is answered with the first result, and the result
@@ -62,20 +69,27 @@ interface Pending {
 export function createGroupCommit(store: Store, options: GroupCommitOptions = {}): GroupCommit {
   const maxBatch = options.maxBatch ?? 256;
   const conflictAttempts = options.conflictAttempts ?? 3;
+  const concurrency = options.concurrency ?? 1;
   const queue: Pending[] = [];
-  let draining = false;
+  let lanes = 0;
+  let scheduled = false;
 
   function submit(pending: Pending): void {
     queue.push(pending);
-    if (draining) return;
-    draining = true;
+    if (scheduled || lanes >= concurrency) return;
+    scheduled = true;
     // Requests that arrive in the same turn of the event loop (one socket frame's calls) join the first batch.
-    setImmediate(drain);
+    setImmediate(() => {
+      scheduled = false;
+      while (lanes < concurrency && queue.length > 0) void lane();
+    });
   }
 
-  async function drain(): Promise<void> {
+  /** Commits batch after batch while requests wait; `concurrency` lanes run side by side. */
+  async function lane(): Promise<void> {
+    lanes += 1;
     while (queue.length > 0) await commitBatch(takeBatch());
-    draining = false;
+    lanes -= 1;
   }
 
   /** The oldest requests, up to maxBatch; a repeat of a scope already taken waits for the next batch. */

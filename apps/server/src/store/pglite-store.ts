@@ -1,7 +1,8 @@
 import { mkdir } from 'node:fs/promises';
-import { PGlite } from '@electric-sql/pglite';
+import type { PGlite } from '@electric-sql/pglite';
 import { lockDataDir } from './data-dir-lock';
 import { createSpaceFloor } from './free-space';
+import { openPglite } from './pglite-instance';
 import type { Queryable, Store } from './store';
 import { asStoreError, StoreError } from './store-errors';
 
@@ -55,7 +56,7 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
 
   let db: PGlite | null;
   try {
-    db = await PGlite.create(dataDir);
+    db = await openPglite(dataDir);
   } catch (error) {
     await lock?.release();
     throw error;
@@ -68,7 +69,7 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     if (performance.now() - reopenFailedAt < REOPEN_BACKOFF_MS) throw new StoreError('unavailable');
     await floor?.assertAbove();
     try {
-      db = await PGlite.create(dataDir);
+      db = await openPglite(dataDir);
       return db;
     } catch (error) {
       reopenFailedAt = performance.now();

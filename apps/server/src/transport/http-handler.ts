@@ -5,6 +5,7 @@ import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
 import type { Logger } from '../logger';
 import { type Authenticate, createHttpContext } from './context';
+import { createProcedureErrorLog } from './procedure-errors';
 import { requestUrl } from './request-url';
 
 export interface HttpHandlerOptions {
@@ -33,11 +34,7 @@ export function createHttpHandler(options: HttpHandlerOptions): (req: IncomingMe
     basePath: '/trpc/',
     maxBodySize: options.maxBodyBytes,
     createContext: ({ req }) => createHttpContext(authenticate, req),
-    onError: ({ error, path }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') {
-        logger.error('trpc.error', { transport: 'http', path, message: error.message, stack: error.stack });
-      }
-    },
+    onError: createProcedureErrorLog(logger, 'http'),
   });
   const web = webRoot && existsSync(webRoot) ? sirv(webRoot, { single: true, etag: true, gzip: true }) : null;
 

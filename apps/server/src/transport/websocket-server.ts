@@ -10,6 +10,7 @@ import { guardConnection } from './connection-guards';
 import type { Authenticate } from './context';
 import { readHandshake } from './handshake';
 import { isOriginAllowed } from './origin';
+import { createProcedureErrorLog } from './procedure-errors';
 import { requestUrl } from './request-url';
 import { openWebSocketSession } from './websocket-session';
 
@@ -65,11 +66,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions): We
         authenticate,
         maxSubscriptions: config.limits.maxSubscriptionsPerConnection,
       }),
-    onError: ({ error, path, type }) => {
-      if (error.code === 'INTERNAL_SERVER_ERROR') {
-        logger.error('trpc.error', { transport: 'ws', path, type, message: error.message, stack: error.stack });
-      }
-    },
+    onError: createProcedureErrorLog(logger, 'ws'),
   });
 
   function onConnection(socket: WebSocket, req: IncomingMessage): void {
