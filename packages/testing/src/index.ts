@@ -6,3 +6,4 @@ export {
   type SpawnOptions,
   spawnServer,
 } from './server-process';
+export { startTcpProxy, type TcpProxy, type TcpProxyOptions } from './tcp-proxy';

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import type { Queryable, Store } from './store';
-import { asStoreError } from './store-errors';
+import { asStoreError, StoreError } from './store-errors';
 
 type PgQueryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -81,8 +81,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         await tx.exec('COMMIT');
         return result;
       } catch (error) {
-        if (!lost) await client.query('ROLLBACK').catch((rollbackError: Error) => (lost = rollbackError));
-        throw asStoreError(error);
+        const failure = asStoreError(error);
+        // After a database failure (a read timeout leaves the statement running) a ROLLBACK would only
+        // queue behind it: the connection is dropped instead, and PostgreSQL rolls back on disconnect.
+        if (failure instanceof StoreError) lost ??= failure;
+        else await client.query('ROLLBACK').catch((rollbackError: Error) => (lost = rollbackError));
+        throw failure;
       } finally {
         client.off('error', onError);
         // A broken client is destroyed rather than handed to the next caller.
