@@ -70,7 +70,7 @@ export function createGroupCommit(store: Store, options: GroupCommitOptions = {}
   const maxBatch = options.maxBatch ?? 256;
   const conflictAttempts = options.conflictAttempts ?? 3;
   const concurrency = options.concurrency ?? 1;
-  const queue: Pending[] = [];
+  let queue: Pending[] = [];
   let lanes = 0;
   let scheduled = false;
 
@@ -95,18 +95,18 @@ export function createGroupCommit(store: Store, options: GroupCommitOptions = {}
   /** The oldest requests, up to maxBatch; a repeat of a scope already taken waits for the next batch. */
   function takeBatch(): Pending[] {
     const batch: Pending[] = [];
+    const waiting: Pending[] = [];
     const scopes = new Set<string>();
-    for (let i = 0; i < queue.length && batch.length < maxBatch; ) {
-      const pending = queue[i] as Pending;
+    for (const pending of queue) {
       const id = pending.once ? scopeId(pending.once) : null;
-      if (id !== null && scopes.has(id)) {
-        i += 1;
+      if (batch.length >= maxBatch || (id !== null && scopes.has(id))) {
+        waiting.push(pending);
         continue;
       }
       if (id !== null) scopes.add(id);
       batch.push(pending);
-      queue.splice(i, 1);
     }
+    queue = waiting;
     return batch;
   }
 

@@ -62,10 +62,12 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     throw error;
   }
   let reopenFailedAt = Number.NEGATIVE_INFINITY;
+  let closed = false;
   let turn: Promise<unknown> = Promise.resolve();
 
   async function current(): Promise<PGlite> {
     if (db) return db;
+    if (closed) throw new StoreError('unavailable', { message: 'the store is closed' });
     if (performance.now() - reopenFailedAt < REOPEN_BACKOFF_MS) throw new StoreError('unavailable');
     await floor?.assertAbove();
     try {
@@ -116,6 +118,7 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
       }),
     assertWritable: async () => floor?.assertAbove(),
     async close() {
+      closed = true;
       await turn;
       await db?.close();
       db = null;

@@ -32,7 +32,11 @@ export const roomEventsInputSchema = z.object({
   lastEventId: z
     .string()
     .regex(/^\d{1,10}$/, 'lastEventId must be a seq (a decimal integer)')
-    .refine((id) => Number(id) <= LIMITS.seqMax, `lastEventId must be a seq no larger than ${LIMITS.seqMax}`)
+    .refine(
+      // A non-decimal id is already refused by the pattern above: say so once.
+      (id) => !/^\d+$/.test(id) || Number(id) <= LIMITS.seqMax,
+      `lastEventId must be a seq no larger than ${LIMITS.seqMax}`,
+    )
     .nullish()
     .describe('resume after this seq; tRPC fills it in on reconnect'),
 });
