@@ -1,5 +1,5 @@
+import { createScratchDatabase } from '../test/helpers/scratch-database';
 import { pgliteAppendBaseline, postgresAppendBaseline } from './append-baseline';
-import { createBenchDatabase } from './bench-database';
 import type { LoopBounds, LoopResult } from './closed-loop';
 
 export interface Baseline {
@@ -41,7 +41,7 @@ const SERVER_POOL_SIZE = 10;
  * it (the bench's tables do not collide with the server's).
  */
 export async function postgresEngine(adminUrl: string): Promise<Engine> {
-  const database = await createBenchDatabase(adminUrl);
+  const database = await createScratchDatabase(adminUrl, 'tether_bench');
   return {
     name: 'postgres',
     // Servers without TETHER_DB_POOL_SIZE ignore it and use a pool of 10 too.

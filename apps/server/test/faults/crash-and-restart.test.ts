@@ -4,6 +4,8 @@ import type { Message } from '@tether/protocol';
 import { killAllServers, respawn, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom, type RoomObserver } from '../helpers/room-observer';
+import { createScratchDatabase } from '../helpers/scratch-database';
+import { announceSkip, testEnv } from '../helpers/test-env';
 import { clientFactory } from '../helpers/test-server';
 
 const SUBSCRIBERS = 50;
@@ -30,8 +32,8 @@ interface Outcome {
  * idempotency keys; `disrupt` is called once a third of the messages are
  * acknowledged and must bring a server back on the same port and data dir.
  */
-async function chatThrough(disrupt: () => Promise<void>): Promise<Outcome> {
-  server = await spawnServer();
+async function chatThrough(disrupt: () => Promise<void>, env: Record<string, string> = {}): Promise<Outcome> {
+  server = await spawnServer({ env });
   const anonymous = clients.connect();
   const sessions = await Promise.all(
     Array.from({ length: USERS }, (_, i) =>
@@ -129,5 +131,29 @@ describe('a server that dies', () => {
     });
     expectExactlyOnce(outcome);
     for (const observer of outcome.observers) expect(observer.errors).toEqual([]);
+  });
+});
+
+const { databaseUrl } = testEnv;
+if (!databaseUrl) announceSkip('kill -9 on PostgreSQL', 'DATABASE_URL is not set');
+
+describe.skipIf(!databaseUrl)('a server on PostgreSQL that dies', () => {
+  it('kill -9 mid-stream: every acknowledged send survives and subscribers resume exactly once', async () => {
+    if (!databaseUrl) throw new Error('unreachable: skipped without DATABASE_URL');
+    const database = await createScratchDatabase(databaseUrl, 'tether_crash');
+    try {
+      const env = { DATABASE_URL: database.url };
+      const outcome = await chatThrough(async () => {
+        const crashed = server;
+        crashed.signal('SIGKILL');
+        await crashed.exited;
+        server = await respawn(crashed, env);
+      }, env);
+      expectExactlyOnce(outcome);
+    } finally {
+      await clients.disposeAll();
+      await killAllServers();
+      await database.drop();
+    }
   });
 });

@@ -5,6 +5,7 @@ import { killAllServers, type ServerProcess, spawnServer, startTcpProxy, type Tc
 import { TRPCClientError } from '@trpc/client';
 import pg from 'pg';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
 import { announceSkip, testEnv } from '../helpers/test-env';
 import { clientFactory, signUpUser } from '../helpers/test-server';
 
@@ -38,34 +39,11 @@ let serverExited = false;
 let proxy: TcpProxy | undefined;
 /** Straight to the fault database, not through the proxy: the test's own view of what was stored. */
 let direct: pg.Client | undefined;
-let faultDb: string | undefined;
+let faultDb: ScratchDatabase | undefined;
 const clients = clientFactory(() => {
   if (!server) throw new Error('no server');
   return server.wsUrl;
 });
-
-function withDatabase(url: string, database: string): string {
-  const next = new URL(url);
-  next.pathname = `/${database}`;
-  return next.toString();
-}
-
-async function adminQuery(sql: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: databaseUrl });
-  await admin.connect();
-  try {
-    await admin.query(sql);
-  } finally {
-    await admin.end();
-  }
-}
-
-async function dropFaultDatabase(): Promise<void> {
-  if (!faultDb) return;
-  const name = faultDb;
-  faultDb = undefined;
-  await adminQuery(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-}
 
 /** Races `promise` against a deadline, naming what was awaited. */
 async function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
@@ -259,15 +237,13 @@ afterAll(() => killAllServers());
 describe.skipIf(!databaseUrl)('a server whose PostgreSQL fails under it', () => {
   beforeEach(async () => {
     if (!databaseUrl) throw new Error('unreachable: the suite is skipped without DATABASE_URL');
-    const name = `tether_fault_${randomBytes(6).toString('hex')}`;
-    await adminQuery(`CREATE DATABASE ${name}`);
-    faultDb = name;
+    faultDb = await createScratchDatabase(databaseUrl, 'tether_fault');
     const target = new URL(databaseUrl);
     proxy = await startTcpProxy({
       targetHost: target.hostname.replace(/^\[|\]$/g, ''),
       targetPort: Number(target.port || 5432),
     });
-    const viaProxy = new URL(withDatabase(databaseUrl, name));
+    const viaProxy = new URL(faultDb.url);
     viaProxy.hostname = proxy.host;
     viaProxy.port = String(proxy.port);
     serverExited = false;
@@ -275,7 +251,7 @@ describe.skipIf(!databaseUrl)('a server whose PostgreSQL fails under it', () => 
     void server.exited.then(() => {
       serverExited = true;
     });
-    direct = new pg.Client({ connectionString: withDatabase(databaseUrl, name) });
+    direct = new pg.Client({ connectionString: faultDb.url });
     await direct.connect();
   });
 
@@ -290,7 +266,8 @@ describe.skipIf(!databaseUrl)('a server whose PostgreSQL fails under it', () => 
     proxy = undefined;
     await direct?.end();
     direct = undefined;
-    await dropFaultDatabase();
+    await faultDb?.drop();
+    faultDb = undefined;
   });
 
   it('survives its database connections being terminated mid-transaction', async () => {
@@ -327,7 +304,7 @@ describe.skipIf(!databaseUrl)('a server whose PostgreSQL fails under it', () => 
           `SELECT xact_start IS NOT NULL AS in_transaction, pg_terminate_backend(pid) AS terminated
            FROM pg_stat_activity
            WHERE datname = $1 AND pid <> pg_backend_pid() AND backend_type = 'client backend'`,
-          [faultDb],
+          [faultDb.name],
         );
         if (rows.some((row) => row.in_transaction && row.terminated)) midTransaction += 1;
       }
