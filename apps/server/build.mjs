@@ -1,6 +1,6 @@
 // Bundles the server to one ESM file. Workspace packages (TypeScript source) are
 // bundled in; npm dependencies stay external (PGlite ships WebAssembly beside its JS).
-import { readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 
 const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8'));
@@ -17,3 +17,7 @@ await build({
   external,
   logLevel: 'warning',
 });
+
+// PGlite's worker thread is plain JavaScript, loaded by URL beside the bundle.
+mkdirSync('dist', { recursive: true });
+copyFileSync('src/store/pglite-worker.mjs', 'dist/pglite-worker.mjs');

@@ -44,7 +44,11 @@ function openStore(config: Config): Promise<Store> {
         statementTimeoutMs: config.database.statementTimeoutMs,
         connectTimeoutMs: config.database.connectTimeoutMs,
       })
-    : createPgliteStore({ dataDir: join(config.dataDir, 'pglite'), minFreeBytes: config.storage.minFreeBytes });
+    : createPgliteStore({
+        dataDir: join(config.dataDir, 'pglite'),
+        minFreeBytes: config.storage.minFreeBytes,
+        statementTimeoutMs: config.database.statementTimeoutMs,
+      });
 }
 
 /** Resolves true when the store answers a trivial query within `timeoutMs`. */

@@ -28,7 +28,9 @@ async function main(): Promise<void> {
   process.on('SIGINT', stop);
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`tether server failed to start: ${error.message}\n`);
+main().catch((error: unknown) => {
+  // Libraries do not always throw Errors: say something readable whatever came.
+  const message = error instanceof Error ? error.message : String(error);
+  process.stderr.write(`tether server failed to start: ${message}\n`);
   process.exit(1);
 });

@@ -48,6 +48,27 @@ export interface SpawnOptions {
   port?: number;
   tokenSecret?: string;
   env?: Record<string, string>;
+  /**
+   * Runs the server in a private mount namespace (`unshare --mount`, so root
+   * only) with a fresh tmpfs of this size mounted on its data dir: a disk that
+   * can be filled without touching the machine's. The mount exists only in
+   * that namespace and vanishes with the process; `nsenter --target <pid>
+   * --mount` reaches it from outside. A restart on the same data dir starts
+   * from an empty tmpfs.
+   */
+  mountTmpfs?: { sizeMiB: number };
+}
+
+/**
+ * `argv` in a mount namespace of its own with a tmpfs of `sizeMiB` on `dir`;
+ * exec'd, so its pid (signals, /proc, nsenter) is the process's own.
+ */
+function inPrivateTmpfs(sizeMiB: number, dir: string, argv: string[]): { command: string; args: string[] } {
+  const script = 'mount -t tmpfs -o "size=$1m,mode=0700" tether-data "$2" && shift 2 && exec "$@"';
+  return {
+    command: 'unshare',
+    args: ['--mount', '--propagation', 'private', 'sh', '-c', script, 'sh', String(Math.ceil(sizeMiB)), dir, ...argv],
+  };
 }
 
 const spawned = new Set<ChildProcess>();
@@ -58,7 +79,10 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-proc-')));
   if (!options.dataDir) ownedDirs.add(dataDir);
   const tokenSecret = options.tokenSecret ?? randomBytes(32).toString('base64url');
-  const child = spawn(process.execPath, [BUNDLE], {
+  const { command, args } = options.mountTmpfs
+    ? inPrivateTmpfs(options.mountTmpfs.sizeMiB, dataDir, [process.execPath, BUNDLE])
+    : { command: process.execPath, args: [BUNDLE] };
+  const child = spawn(command, args, {
     env: {
       ...processBase,
       HOST: '127.0.0.1',
@@ -73,16 +97,23 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   spawned.add(child);
+  let stderr = '';
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
-    child.once('exit', (code, signal) => {
+    // 'close', not 'exit': by then stderr has been read to the end, so a refusal's reason is in it.
+    child.once('close', (code, signal) => {
       spawned.delete(child);
       resolve({ code, signal });
+    });
+    // A command that could not be started (no `unshare`) never exits.
+    child.once('error', (error) => {
+      stderr += `${error.message}\n`;
+      spawned.delete(child);
+      resolve({ code: null, signal: null });
     });
   });
 
   const logs: LogLine[] = [];
   const waiters: Array<{ predicate: (line: LogLine) => boolean; resolve: (line: LogLine) => void }> = [];
-  let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });

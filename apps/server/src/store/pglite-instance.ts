@@ -1,7 +1,9 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { StoreError } from './store-errors';
 
 /**
  * PGlite's defaults, with shared_buffers at 16 MB instead of 128 MB: PGlite
@@ -10,6 +12,27 @@ import { PGlite } from '@electric-sql/pglite';
  */
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
 
+/** Emscripten's errno for ENOSPC, as PGlite reports a full disk while creating its files. */
+const EMSCRIPTEN_ENOSPC = 51;
+
+/** A statement's error as it crossed the thread boundary. */
+interface ErrorDescription {
+  name: string;
+  message: string;
+  code?: string;
+  severity?: string;
+  errno?: number;
+}
+
+function toError(description: ErrorDescription): Error {
+  const error = new Error(description.message) as Error & { code?: string; severity?: string };
+  error.name = description.name;
+  if (description.errno === EMSCRIPTEN_ENOSPC) error.code = 'ENOSPC';
+  if (description.code) error.code = description.code;
+  if (description.severity) error.severity = description.severity;
+  return error;
+}
+
 /**
  * Creates the database files (initdb) in a child process that exits when done.
  * Done in-process, initdb leaves ~450 MiB of garbage and fragmented heap behind
@@ -17,8 +40,13 @@ const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB']
  */
 function initializeInChild(dataDir: string): Promise<void> {
   const script = `const { PGlite } = await import(process.argv[1]);
-    const db = await PGlite.create(process.argv[2]);
-    await db.close();`;
+    try {
+      const db = await PGlite.create(process.argv[2]);
+      await db.close();
+    } catch (error) {
+      console.error(error?.errno === ${EMSCRIPTEN_ENOSPC} ? 'no space left on device' : String(error?.message ?? error));
+      process.exit(1);
+    }`;
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
@@ -33,13 +61,103 @@ function initializeInChild(dataDir: string): Promise<void> {
     child.once('exit', (code, signal) => {
       if (code === 0) resolve();
       else
-        reject(new Error(`PGlite could not create its database in ${dataDir} (${code ?? signal}): ${stderr.trim()}`));
+        reject(new Error(`PGlite could not create its database in ${dataDir}: ${stderr.trim() || (code ?? signal)}`));
     });
   });
 }
 
-/** PGlite on `dataDir` (in memory when undefined), its files created first when the directory is new. */
-export async function openPglite(dataDir: string | undefined): Promise<PGlite> {
+/** One PGlite instance in a worker thread of its own. */
+export interface PgliteHandle {
+  query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
+  exec(sql: string): Promise<void>;
+  /** Closes the database cleanly, then the thread. */
+  close(): Promise<void>;
+  /** Stops the thread at once, whatever it is doing; committed data is recovered by the next open. */
+  kill(): Promise<void>;
+  /** True once the thread is gone (killed, crashed or closed): send it nothing more. */
+  readonly dead: boolean;
+}
+
+/**
+ * PGlite on `dataDir` (in memory when undefined), its files created first
+ * when the directory is new, running in a worker thread so that its work
+ * leaves the server's event loop free, and so that a statement that never
+ * returns (`statementTimeoutMs`) can be stopped by ending the thread.
+ */
+export async function openPglite(dataDir: string | undefined, statementTimeoutMs: number): Promise<PgliteHandle> {
   if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await initializeInChild(dataDir);
-  return PGlite.create({ dataDir, startParams: START_PARAMS });
+  const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
+    workerData: { dataDir, startParams: START_PARAMS },
+  });
+  const pending = new Map<
+    number,
+    { resolve(rows: unknown[]): void; reject(error: unknown): void; timer: NodeJS.Timeout }
+  >();
+  let nextId = 0;
+  let dead = false;
+
+  function failAll(error: Error): void {
+    dead = true;
+    for (const request of pending.values()) {
+      clearTimeout(request.timer);
+      request.reject(error);
+    }
+    pending.clear();
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    worker.once('message', (message: { ready: boolean; error?: ErrorDescription }) => {
+      if (message.ready) resolve();
+      else {
+        void worker.terminate();
+        reject(message.error ? toError(message.error) : new Error('PGlite failed to start'));
+      }
+    });
+    worker.once('error', reject);
+  });
+  worker.on('message', (message: { id: number; rows?: unknown[]; error?: ErrorDescription }) => {
+    const request = pending.get(message.id);
+    if (!request) return;
+    pending.delete(message.id);
+    clearTimeout(request.timer);
+    if (message.error) request.reject(toError(message.error));
+    else request.resolve(message.rows ?? []);
+  });
+  worker.on('error', (error) => failAll(new StoreError('unavailable', { cause: error })));
+  worker.on('exit', () => failAll(new StoreError('unavailable', { message: 'the database stopped' })));
+
+  async function kill(): Promise<void> {
+    failAll(new StoreError('unavailable', { message: 'the database stopped' }));
+    await worker.terminate();
+  }
+
+  function request(kind: 'query' | 'exec' | 'close', sql = '', params: readonly unknown[] = []): Promise<unknown[]> {
+    if (dead) return Promise.reject(new StoreError('unavailable', { message: 'the database stopped' }));
+    const id = nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        // PGlite cannot cancel a statement: the thread goes, and with it the spinning statement.
+        failAll(new StoreError('timeout'));
+        void worker.terminate();
+      }, statementTimeoutMs);
+      pending.set(id, { resolve, reject, timer });
+      worker.postMessage({ id, kind, sql, params: [...params] });
+    });
+  }
+
+  return {
+    query: <Row>(sql: string, params?: readonly unknown[]) => request('query', sql, params) as Promise<Row[]>,
+    exec: async (sql) => {
+      await request('exec', sql);
+    },
+    async close() {
+      if (dead) return;
+      await request('close').catch(() => {});
+      await kill();
+    },
+    kill,
+    get dead() {
+      return dead;
+    },
+  };
 }

@@ -1,8 +1,7 @@
-import { mkdir } from 'node:fs/promises';
-import type { PGlite } from '@electric-sql/pglite';
+import { mkdir, statfs } from 'node:fs/promises';
 import { lockDataDir } from './data-dir-lock';
 import { createSpaceFloor } from './free-space';
-import { openPglite } from './pglite-instance';
+import { openPglite, type PgliteHandle } from './pglite-instance';
 import type { Queryable, Store } from './store';
 import { asStoreError, StoreError } from './store-errors';
 
@@ -11,16 +10,19 @@ export interface PgliteStoreOptions {
   dataDir?: string;
   /** Writes are refused (StoreError 'full') while less than this is free on the data dir's disk. @default 0 */
   minFreeBytes?: number;
+  /** A statement that has not returned after this long stops the database, which reopens on the next call. @default 10_000 */
+  statementTimeoutMs?: number;
 }
 
 /** After a failed reopen, calls fail at once for this long rather than each trying again. */
 const REOPEN_BACKOFF_MS = 1_000;
 
 /**
- * PostgreSQL after a PANIC expects its process to exit. PGlite's does not: the
- * next statement it receives spins forever on the main thread (a WAL segment
- * that could not be created on a full disk does this). So the instance is
- * closed without another statement, and a new one is opened on the next call.
+ * PostgreSQL after a PANIC expects its process to exit; PGlite's does not, and
+ * it may spin forever in that statement or the next (a WAL segment that could
+ * not be created on a full disk does this). So after a PANIC the instance is
+ * sent nothing more, and one that does not answer in time is stopped; either
+ * way a new one opens on the next call, and WAL replay restores every commit.
  */
 function isPanic(error: unknown): boolean {
   return (
@@ -31,47 +33,46 @@ function isPanic(error: unknown): boolean {
   );
 }
 
-function wrap(db: PGlite): Queryable {
-  return {
-    async query<Row>(sql: string, params: readonly unknown[] = []) {
-      return (await db.query<Row>(sql, [...params])).rows;
-    },
-    async exec(sql: string) {
-      await db.exec(sql);
-    },
-  };
+/** PGlite says only that it "failed to initialize": the free space on its disk is the usual reason, so say it. */
+async function explainOpenFailure(dataDir: string | undefined, error: unknown): Promise<Error> {
+  const reason = error instanceof Error ? error.message : String(error);
+  if (!dataDir) return new Error(`the embedded database could not start: ${reason}`);
+  const stats = await statfs(dataDir).catch(() => null);
+  const free = stats ? `; ${Math.floor((stats.bavail * stats.bsize) / 2 ** 20)} MiB of space free on its disk` : '';
+  return new Error(`the embedded database could not open ${dataDir}: ${reason}${free}`);
 }
 
 /**
  * PostgreSQL in WebAssembly, in `dataDir` (or in memory when it is undefined),
- * locked to this process while open. PGlite has one connection: statements
- * and transactions take turns through one queue of this store's own (not
- * PGlite's `transaction()`, whose ROLLBACK after a PANIC is what would wedge).
+ * locked to this process while open, running in a worker thread. PGlite has
+ * one connection: statements and transactions take turns through one queue of
+ * this store's own (not PGlite's `transaction()`, which would send a ROLLBACK after a PANIC).
  */
 export async function createPgliteStore(options: PgliteStoreOptions = {}): Promise<Store> {
   const { dataDir } = options;
+  const statementTimeoutMs = options.statementTimeoutMs ?? 10_000;
   if (dataDir) await mkdir(dataDir, { recursive: true });
   const lock = dataDir ? await lockDataDir(dataDir) : null;
   const floor = dataDir ? createSpaceFloor(dataDir, options.minFreeBytes ?? 0) : null;
 
-  let db: PGlite | null;
+  let db: PgliteHandle | null;
   try {
-    db = await openPglite(dataDir);
+    db = await openPglite(dataDir, statementTimeoutMs);
   } catch (error) {
     await lock?.release();
-    throw error;
+    throw await explainOpenFailure(dataDir, error);
   }
   let reopenFailedAt = Number.NEGATIVE_INFINITY;
   let closed = false;
   let turn: Promise<unknown> = Promise.resolve();
 
-  async function current(): Promise<PGlite> {
+  async function current(): Promise<PgliteHandle> {
     if (db) return db;
     if (closed) throw new StoreError('unavailable', { message: 'the store is closed' });
     if (performance.now() - reopenFailedAt < REOPEN_BACKOFF_MS) throw new StoreError('unavailable');
     await floor?.assertAbove();
     try {
-      db = await openPglite(dataDir);
+      db = await openPglite(dataDir, statementTimeoutMs);
       return db;
     } catch (error) {
       reopenFailedAt = performance.now();
@@ -79,19 +80,17 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     }
   }
 
-  async function retire(broken: PGlite): Promise<void> {
-    if (db === broken) db = null;
-    await broken.close().catch(() => {});
-  }
-
-  /** Runs `work` alone on the database; a PANIC retires the instance before anything else reaches it. */
-  function exclusive<T>(work: (db: PGlite) => Promise<T>): Promise<T> {
+  /** Runs `work` alone on the database; a PANIC or a hang retires the instance before anything else reaches it. */
+  function exclusive<T>(work: (db: PgliteHandle) => Promise<T>): Promise<T> {
     const result = turn.then(async () => {
       const instance = await current();
       try {
         return await work(instance);
       } catch (error) {
-        if (isPanic(error)) await retire(instance);
+        if (isPanic(error) || instance.dead) {
+          if (db === instance) db = null;
+          await instance.kill();
+        }
         throw asStoreError(error);
       }
     });
@@ -99,20 +98,25 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     return result;
   }
 
+  const run = (instance: PgliteHandle): Queryable => ({
+    query: (sql, params) => instance.query(sql, params),
+    exec: (sql) => instance.exec(sql),
+  });
+
   return {
     engine: 'pglite',
-    query: (sql, params) => exclusive((instance) => wrap(instance).query(sql, params)),
-    exec: (sql) => exclusive((instance) => wrap(instance).exec(sql)),
+    query: (sql, params) => exclusive((instance) => instance.query(sql, params)),
+    exec: (sql) => exclusive((instance) => instance.exec(sql)),
     transaction: (fn) =>
       exclusive(async (instance) => {
-        const tx = wrap(instance);
+        const tx = run(instance);
         await tx.exec('BEGIN');
         try {
           const result = await fn(tx);
           await tx.exec('COMMIT');
           return result;
         } catch (error) {
-          if (!isPanic(error)) await tx.exec('ROLLBACK');
+          if (!isPanic(error) && !instance.dead) await tx.exec('ROLLBACK');
           throw error;
         }
       }),
