@@ -83,8 +83,7 @@ export async function startServer(
   });
 
   let stopping = false;
-  // PGlite has one connection; PostgreSQL prepares the next batch while one commits.
-  const writes = createGroupCommit(store, { concurrency: store.engine === 'pglite' ? 1 : 2 });
+  const writes = createGroupCommit(store);
   const router = createAppRouter(
     withPublicErrors({
       ...createChatServices({ store, writes, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),

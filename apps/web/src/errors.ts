@@ -15,7 +15,12 @@ export function describeError(error: unknown): string {
   return error instanceof Error ? error.message : 'Something went wrong';
 }
 
-/** True when the server answered (so retrying the same request cannot help). */
+/** True when the server answered with a refusal (so retrying the same request cannot help). */
 export function serverAnswered(error: unknown): boolean {
-  return error instanceof TRPCClientError && error.data !== undefined;
+  return error instanceof TRPCClientError && error.data !== undefined && !serverUnavailable(error);
+}
+
+/** The server could not reach its database: the call may or may not have applied, and may go again with its key. */
+export function serverUnavailable(error: unknown): boolean {
+  return error instanceof TRPCClientError && (error as TRPCClientError<AppRouter>).data?.code === 'SERVICE_UNAVAILABLE';
 }

@@ -13,6 +13,15 @@ import { roomStreamId } from './room-events';
 
 const key = () => `key-${randomUUID()}`;
 
+/** Deadlocks PostgreSQL has detected in this database (PGlite, one connection, has none to detect). */
+async function deadlockCount(store: Store): Promise<number> {
+  if (store.engine !== 'postgres') return 0;
+  const [row] = await store.query<{ deadlocks: number }>(
+    'SELECT deadlocks::integer AS deadlocks FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return row?.deadlocks ?? 0;
+}
+
 describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engine) => {
   let store: Store;
   let chat: Omit<Services, 'system'>;
@@ -76,6 +85,56 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
     for (const result of [...results, again]) expect(result).toEqual(results[0]);
     const page = await chat.messages.list(alice, { roomId, limit: 10 });
     expect(page.messages.filter((m) => m.body === 'only once')).toHaveLength(1);
+  });
+
+  it('keeps the first of two concurrent sends that share a key and refuses the other', async () => {
+    const idempotencyKey = key();
+    const [first, second] = await Promise.allSettled([
+      send({ roomId, body: 'one', idempotencyKey }),
+      send({ roomId, body: 'two', idempotencyKey }),
+    ]);
+    expect(first).toMatchObject({ status: 'fulfilled', value: { body: 'one' } });
+    expect(second).toMatchObject({ status: 'rejected', reason: expect.any(IdempotencyConflictError) });
+  });
+
+  it('runs sends, edits, joins and leaves across rooms side by side without a deadlock or a gap', async () => {
+    const bob = await chat.auth.signUp({ username: 'bob', password: 'long enough password' });
+    const bobPrincipal: Principal = { kind: 'user', userId: bob.user.id, username: 'bob' };
+    const rooms = [roomId];
+    for (const name of ['second', 'third', 'fourth']) {
+      rooms.push((await chat.rooms.create(alice, { name, visibility: 'public' }, null)).id);
+    }
+    const mine = await Promise.all(rooms.map((id) => send({ roomId: id, body: 'to edit', idempotencyKey: key() })));
+    // Eight callers at once, each walking the rooms in its own order: lock cycles, if the write path allowed them.
+    const deadlocksBefore = await deadlockCount(store);
+    const operation = (worker: number, i: number) => {
+      const room = rooms[(worker + i) % rooms.length] as string;
+      const other = rooms[(((worker - i) % rooms.length) + rooms.length) % rooms.length] as string;
+      const message = mine[(worker * 7 + i) % mine.length];
+      if (!message) throw new Error('no message');
+      switch ((worker + i) % 4) {
+        case 0:
+          return send({ roomId: room, body: `m${worker}.${i}`, idempotencyKey: key() });
+        case 1:
+          return chat.messages.edit(alice, { messageId: message.id, body: `edit ${worker}.${i}` }, null);
+        case 2:
+          return chat.rooms.join(bobPrincipal, { roomId: other });
+        default:
+          return chat.rooms.leave(bobPrincipal, { roomId: room });
+      }
+    };
+    const failures: unknown[] = [];
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, worker) => {
+        for (let i = 0; i < 40; i += 1) await Promise.resolve(operation(worker, i)).catch((e) => failures.push(e));
+      }),
+    );
+    expect(failures.map(String)).toEqual([]);
+    expect(await deadlockCount(store)).toBe(deadlocksBefore);
+    for (const id of rooms) {
+      const log = await readEvents<{ seq: number }>(store, roomStreamId(id), { afterSeq: 0, limit: 1_000 });
+      expect(log.map((e) => e.seq)).toEqual(Array.from({ length: log.length }, (_, i) => i + 1));
+    }
   });
 
   it('refuses a repeated idempotency key carrying a different request', async () => {

@@ -8,7 +8,7 @@ import {
   scopeId,
 } from './idempotency';
 import type { Queryable, Store } from './store';
-import { isRetryableConflict, storeFailureOf } from './store-errors';
+import { isRetryableConflict, StoreError, storeFailureOf } from './store-errors';
 
 /** A write transaction shared by a batch of requests. */
 export interface WriteTx extends Queryable {
@@ -27,9 +27,17 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; error: unknown };
 export type ApplyBatch<Req, Res> = (tx: WriteTx, requests: readonly Req[]) => Promise<Array<Outcome<Res>>>;
 
 export interface GroupCommit {
-  /** A kind of write whose concurrent requests are applied together by `apply`. */
-  define<Req, Res>(apply: ApplyBatch<Req, Res>): (request: Req, once: IdempotencyScope | null) => Promise<Res>;
-  /** One request's own transactional work; batched with others, each in a savepoint. */
+  /**
+   * A kind of write whose concurrent requests are applied together by `apply`.
+   * `concurrent`: its batches lock what they touch in a fixed order (set-based
+   * statements, rows sorted), so they may run beside each other; other writes
+   * run alone.
+   */
+  define<Req, Res>(
+    apply: ApplyBatch<Req, Res>,
+    options?: { concurrent?: boolean },
+  ): (request: Req, once: IdempotencyScope | null) => Promise<Res>;
+  /** One request's own transactional work; batched with others, each in a savepoint, never beside another batch. */
   run<T>(work: (tx: WriteTx) => Promise<T>, once?: IdempotencyScope | null): Promise<T>;
 }
 
@@ -38,16 +46,19 @@ export interface GroupCommitOptions {
   maxBatch?: number;
   /**
    * Batches in flight at once. One keeps a single-connection engine (PGlite)
-   * correct; a second lets a networked database work on the next batch while
-   * one commits. @default 1
+   * correct; a second lets a networked database work on the next batch of
+   * concurrent-safe writes while one commits. @default 2 on PostgreSQL, 1 on PGlite
    */
   concurrency?: number;
   /** Attempts for a batch that meets a deadlock or serialization failure. @default 3 */
   conflictAttempts?: number;
+  /** Requests waiting at most; more are refused as busy rather than queued without bound. @default 10_000 */
+  maxQueued?: number;
 }
 
 interface Pending {
   apply: ApplyBatch<unknown, unknown>;
+  concurrent: boolean;
   request: unknown;
   once: IdempotencyScope | null;
   resolve(value: unknown): void;
@@ -58,56 +69,92 @@ interface Pending {
  * Group commit: write requests that arrive while a transaction is committing
  * wait for the next one, and all of them commit together, so one fsync serves
  * many calls and each kind of write runs a few set-based statements per batch
- * instead of a few per call. Streams and idempotency keys are locked in a
- * fixed order, so concurrent batches do not deadlock each other; a generic
- * write that does meet a deadlock is retried.
+ * instead of a few per call. Only batches of concurrent-safe writes run beside
+ * each other (their locks are taken in a fixed order, so they cannot deadlock);
+ * a batch with any other write runs alone.
  *
  * Each request may carry an idempotency scope: it is claimed in the same
  * transaction, a repeat is answered with the first result, and the result
- * recorded is what the request's write returned.
+ * recorded is what the request's write returned. A repeat waits until the
+ * batch holding its scope has finished, so the first request always wins.
  */
 export function createGroupCommit(store: Store, options: GroupCommitOptions = {}): GroupCommit {
   const maxBatch = options.maxBatch ?? 256;
   const conflictAttempts = options.conflictAttempts ?? 3;
-  const concurrency = options.concurrency ?? 1;
+  const concurrency = options.concurrency ?? (store.engine === 'postgres' ? 2 : 1);
+  const maxQueued = options.maxQueued ?? 10_000;
   let queue: Pending[] = [];
   let lanes = 0;
   let scheduled = false;
+  /** Batches in flight, and whether one of them runs alone. */
+  let running = 0;
+  let runningAlone = false;
+  /** Scopes of the requests in flight: their repeats wait. */
+  const scopesInFlight = new Set<string>();
 
   function submit(pending: Pending): void {
+    if (queue.length >= maxQueued) {
+      pending.reject(new StoreError('unavailable', { message: 'the server is busy writing; try again shortly' }));
+      return;
+    }
     queue.push(pending);
-    if (scheduled || lanes >= concurrency) return;
+    if (scheduled) return;
     scheduled = true;
     // Requests that arrive in the same turn of the event loop (one socket frame's calls) join the first batch.
     setImmediate(() => {
       scheduled = false;
-      while (lanes < concurrency && queue.length > 0) void lane();
+      startLanes();
     });
   }
 
-  /** Commits batch after batch while requests wait; `concurrency` lanes run side by side. */
+  function startLanes(): void {
+    for (let free = concurrency - lanes; free > 0 && queue.length > 0; free -= 1) void lane();
+  }
+
+  /** Commits batch after batch while there is one it may take; up to `concurrency` lanes run side by side. */
   async function lane(): Promise<void> {
     lanes += 1;
-    while (queue.length > 0) await commitBatch(takeBatch());
+    for (let batch = takeBatch(); batch; batch = takeBatch()) {
+      const alone = batch.some((pending) => !pending.concurrent);
+      const scopes = batch.flatMap((pending) => (pending.once ? [scopeId(pending.once)] : []));
+      running += 1;
+      runningAlone = alone;
+      for (const id of scopes) scopesInFlight.add(id);
+      await commitBatch(batch);
+      for (const id of scopes) scopesInFlight.delete(id);
+      running -= 1;
+      if (alone) runningAlone = false;
+      // What this batch held back (repeats of its scopes, a write that must run alone) may go now.
+      startLanes();
+    }
     lanes -= 1;
   }
 
-  /** The oldest requests, up to maxBatch; a repeat of a scope already taken waits for the next batch. */
-  function takeBatch(): Pending[] {
+  /**
+   * The oldest requests that may start now, up to maxBatch, or null. Repeats
+   * of a scope in flight or already taken stay queued. While another batch
+   * runs, only concurrent-safe requests are taken, up to the first one that
+   * must run alone (it goes next, when the others are done).
+   */
+  function takeBatch(): Pending[] | null {
+    if (runningAlone) return null;
     const batch: Pending[] = [];
-    const waiting: Pending[] = [];
+    const heldBack: Pending[] = [];
     const scopes = new Set<string>();
-    for (const pending of queue) {
+    let i = 0;
+    for (; i < queue.length && batch.length < maxBatch; i += 1) {
+      const pending = queue[i] as Pending;
       const id = pending.once ? scopeId(pending.once) : null;
-      if (batch.length >= maxBatch || (id !== null && scopes.has(id))) {
-        waiting.push(pending);
+      if (id !== null && (scopes.has(id) || scopesInFlight.has(id))) {
+        heldBack.push(pending);
         continue;
       }
+      if (running > 0 && !pending.concurrent) break;
       if (id !== null) scopes.add(id);
       batch.push(pending);
     }
-    queue = waiting;
-    return batch;
+    queue = heldBack.concat(queue.slice(i));
+    return batch.length > 0 ? batch : null;
   }
 
   async function commitBatch(batch: Pending[]): Promise<void> {
@@ -116,11 +163,13 @@ export function createGroupCommit(store: Store, options: GroupCommitOptions = {}
     try {
       ({ outcomes, effects } = await commitWithRetry(batch));
     } catch (error) {
-      if (batch.length > 1 && storeFailureOf(error) === null) {
+      if (batch.length > 1 && storeFailureOf(error) === null && !isRetryableConflict(error)) {
         for (const pending of batch) await commitBatch([pending]);
         return;
       }
-      for (const pending of batch) pending.reject(error);
+      // Conflicts that outlasted their retries are a busy database: retryable, like any outage.
+      const failure = isRetryableConflict(error) ? new StoreError('unavailable', { cause: error }) : error;
+      for (const pending of batch) pending.reject(failure);
       return;
     }
     batch.forEach((pending, i) => {
@@ -177,11 +226,12 @@ export function createGroupCommit(store: Store, options: GroupCommitOptions = {}
   }
 
   return {
-    define<Req, Res>(apply: ApplyBatch<Req, Res>) {
+    define<Req, Res>(apply: ApplyBatch<Req, Res>, kind: { concurrent?: boolean } = {}) {
       return (request: Req, once: IdempotencyScope | null) =>
         new Promise<Res>((resolve, reject) => {
           submit({
             apply: apply as ApplyBatch<unknown, unknown>,
+            concurrent: kind.concurrent ?? false,
             request,
             once,
             resolve: resolve as (value: unknown) => void,
@@ -222,8 +272,15 @@ function groupByApply(batch: readonly Pending[], results: ReadonlyArray<Outcome<
   return groups;
 }
 
+/** Effects are fire-and-forget (a publish): one that throws must neither crash the process nor stop the rest. */
 function runEffects(effects: ReadonlyArray<() => void>): void {
-  for (const effect of effects) effect();
+  for (const effect of effects) {
+    try {
+      effect();
+    } catch {
+      // Subscribers read anything they missed from the store.
+    }
+  }
 }
 
 /**

@@ -110,8 +110,9 @@ export async function releaseKeys(tx: Queryable, scopes: readonly IdempotencySco
   );
 }
 
-/** Forgets keys older than `maxAgeHours` (design.md promises at least 24 h). */
+/** Forgets keys older than `maxAgeHours` (design.md promises at least 24 h); skipped, like any write, under the disk's floor. */
 export async function sweepIdempotencyKeys(store: Store, maxAgeHours: number): Promise<number> {
+  await store.assertWritable();
   const rows = await store.query(
     `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) RETURNING key`,
     [maxAgeHours],

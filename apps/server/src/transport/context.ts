@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Context, Principal } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
+import { toPublicError } from '../public-errors';
 
 /** A verified access token: who it names and when it stops being valid. */
 export interface Credential {
@@ -11,8 +12,14 @@ export interface Credential {
 /** Verifies an access token; throws (with a message a person can act on) when it is not valid. */
 export type Authenticate = (token: string) => Promise<Credential>;
 
-/** Any failure to authenticate, as the UNAUTHORIZED error callers see (its message says why). */
+/**
+ * A failure to authenticate, as callers see it: UNAUTHORIZED saying why, or,
+ * when the database behind the check failed, the retryable error of any store
+ * failure (a token is not invalid because the database is down).
+ */
 export function unauthorized(cause: unknown): TRPCError {
+  const failure = toPublicError(cause);
+  if (failure instanceof TRPCError) return failure;
   const message = cause instanceof Error ? cause.message : 'access token invalid';
   return new TRPCError({ code: 'UNAUTHORIZED', message, cause });
 }

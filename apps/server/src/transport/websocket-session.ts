@@ -53,7 +53,9 @@ export async function openWebSocketSession(options: {
       adopt(await authenticate(params.token));
     } catch (error) {
       const failure = unauthorized(error);
-      closeHard(socket, CloseCode.Unauthorized, failure.message.slice(0, 120));
+      // An outage is not a bad token: the client reconnects with backoff instead of refreshing it.
+      const code = failure.code === 'UNAUTHORIZED' ? CloseCode.Unauthorized : CloseCode.InternalError;
+      closeHard(socket, code, failure.message.slice(0, 120));
       throw failure;
     }
   }

@@ -1,10 +1,13 @@
-import type { TetherClient } from '@tether/client';
+import { fullJitterBackoff, type TetherClient } from '@tether/client';
 import type { Message } from '@tether/protocol';
-import { describeError, serverAnswered } from '../errors';
+import { describeError, serverAnswered, serverUnavailable } from '../errors';
 import { randomKey } from '../random-key';
 import type { PendingSend } from './timeline';
 
 type Listener = () => void;
+
+/** Backoff while the server says its database is unavailable: it may have applied the send, so the key goes again. */
+const UNAVAILABLE_RETRY = { baseMs: 1_000, maxMs: 15_000 };
 
 /** One shared empty list: React compares snapshots by identity. */
 const NONE: readonly PendingSend[] = [];
@@ -15,7 +18,8 @@ const NONE: readonly PendingSend[] = [];
  * nothing. Each send keeps the idempotency key chosen when it was written:
  * a send that failed because the connection was gone (or timed out while it
  * was) goes again with that key once connected, and the server applies it
- * exactly once. A send the server refused stays, with its reason, until dismissed.
+ * exactly once; so does one the server could not store for now (its database
+ * unavailable), after a backoff. A send the server refused stays, with its reason, until dismissed.
  */
 export function createPendingSends(client: TetherClient) {
   let byRoom = new Map<string, PendingSend[]>();
@@ -29,7 +33,7 @@ export function createPendingSends(client: TetherClient) {
   };
 
   async function deliver(roomId: string, send: PendingSend): Promise<void> {
-    while (!disposed) {
+    for (let unavailable = 0; !disposed; ) {
       try {
         const message = await client.trpc.messages.send.mutate({ roomId, body: send.body, idempotencyKey: send.key });
         // Shown as a real message from here on: the pending entry goes in the same step.
@@ -42,6 +46,10 @@ export function createPendingSends(client: TetherClient) {
             list.map((s) => (s.key === send.key ? { ...s, state: 'failed', error: describeError(error) } : s)),
           );
           return;
+        }
+        if (serverUnavailable(error)) {
+          await new Promise((resume) => setTimeout(resume, fullJitterBackoff(unavailable++, UNAVAILABLE_RETRY)));
+          continue;
         }
         // Not answered: wait for the connection, then send again with the same key.
         const closed = await client.status.waitFor('connected').then(
