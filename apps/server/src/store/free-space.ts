@@ -7,8 +7,6 @@ const READING_TTL_MS = 500;
 export interface SpaceFloor {
   /** Rejects with StoreError('full') while `dir`'s filesystem has less than the floor available. */
   assertAbove(): Promise<void>;
-  /** Bytes available to this process on `dir`'s filesystem, at the last reading. */
-  readonly availableBytes: number | null;
 }
 
 /**
@@ -35,9 +33,6 @@ export function createSpaceFloor(dir: string, minFreeBytes: number): SpaceFloor 
   }
 
   return {
-    get availableBytes() {
-      return availableBytes;
-    },
     async assertAbove() {
       if (minFreeBytes <= 0) return;
       if ((await available()) < minFreeBytes) throw new StoreError('full');

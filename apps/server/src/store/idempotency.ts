@@ -23,7 +23,7 @@ export class IdempotencyConflictError extends Error {
 export type Claim = { status: 'fresh' } | { status: 'done'; result: unknown } | { status: 'conflict' };
 
 /** The scope's identity in the table. */
-export const scopeId = (scope: IdempotencyScope) => `${scope.principalId}\n${scope.key}`;
+export const scopeId = (scope: Pick<IdempotencyScope, 'principalId' | 'key'>) => `${scope.principalId}\n${scope.key}`;
 
 function hashRequest(scope: IdempotencyScope): string {
   return createHash('sha256')
@@ -51,8 +51,9 @@ export async function claimKeys(tx: Queryable, scopes: readonly IdempotencyScope
      ON CONFLICT (principal_id, key) DO NOTHING RETURNING principal_id, key`,
     [JSON.stringify(rows)],
   );
-  const fresh = new Set(claimed.map((row) => `${row.principal_id}\n${row.key}`));
-  const taken = rows.filter((row) => !fresh.has(`${row.principal_id}\n${row.key}`));
+  const idOf = (row: { principal_id: string; key: string }) => scopeId({ principalId: row.principal_id, key: row.key });
+  const fresh = new Set(claimed.map(idOf));
+  const taken = rows.filter((row) => !fresh.has(idOf(row)));
   const earlier = new Map<string, { request_hash: string; response: SuperJSONResult | null }>();
   if (taken.length > 0) {
     const found = await tx.query<{
@@ -66,12 +67,11 @@ export async function claimKeys(tx: Queryable, scopes: readonly IdempotencyScope
          ON k.principal_id = t.principal_id AND k.key = t.key`,
       [JSON.stringify(taken.map(({ principal_id, key }) => ({ principal_id, key })))],
     );
-    for (const row of found) earlier.set(`${row.principal_id}\n${row.key}`, row);
+    for (const row of found) earlier.set(idOf(row), row);
   }
   return rows.map((row): Claim => {
-    const id = `${row.principal_id}\n${row.key}`;
-    if (fresh.has(id)) return { status: 'fresh' };
-    const first = earlier.get(id);
+    if (fresh.has(idOf(row))) return { status: 'fresh' };
+    const first = earlier.get(idOf(row));
     if (!first || first.response === null) throw new Error('idempotency record without a result under a conflict');
     if (first.request_hash !== row.request_hash) return { status: 'conflict' };
     return { status: 'done', result: superjson.deserialize(first.response) };

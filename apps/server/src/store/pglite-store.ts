@@ -98,18 +98,13 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
     return result;
   }
 
-  const run = (instance: PgliteHandle): Queryable => ({
-    query: (sql, params) => instance.query(sql, params),
-    exec: (sql) => instance.exec(sql),
-  });
-
   return {
     engine: 'pglite',
     query: (sql, params) => exclusive((instance) => instance.query(sql, params)),
     exec: (sql) => exclusive((instance) => instance.exec(sql)),
     transaction: (fn) =>
       exclusive(async (instance) => {
-        const tx = run(instance);
+        const tx: Queryable = instance;
         await tx.exec('BEGIN');
         try {
           const result = await fn(tx);
