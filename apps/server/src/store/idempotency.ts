@@ -110,12 +110,29 @@ export async function releaseKeys(tx: Queryable, scopes: readonly IdempotencySco
   );
 }
 
-/** Forgets keys older than `maxAgeHours` (design.md promises at least 24 h); skipped, like any write, under the disk's floor. */
+/** Keys deleted per statement: each stays short, well inside any statement timeout. */
+const SWEEP_CHUNK = 5_000;
+/** Chunks per sweep at most; a backlog is worked off over the following sweeps. */
+const SWEEP_CHUNKS_MAX = 200;
+
+/**
+ * Forgets keys older than `maxAgeHours` (design.md promises at least 24 h), a
+ * chunk at a time; skipped, like any write, under the disk's floor.
+ */
 export async function sweepIdempotencyKeys(store: Store, maxAgeHours: number): Promise<number> {
-  await store.assertWritable();
-  const rows = await store.query(
-    `DELETE FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) RETURNING key`,
-    [maxAgeHours],
-  );
-  return rows.length;
+  let swept = 0;
+  for (let chunk = 0; chunk < SWEEP_CHUNKS_MAX; chunk += 1) {
+    await store.assertWritable();
+    const [row] = await store.query<{ n: number }>(
+      `WITH gone AS (
+         DELETE FROM idempotency_keys WHERE ctid IN (
+           SELECT ctid FROM idempotency_keys WHERE created_at < now() - make_interval(hours => $1) LIMIT $2)
+         RETURNING 1)
+       SELECT count(*)::integer AS n FROM gone`,
+      [maxAgeHours, SWEEP_CHUNK],
+    );
+    swept += row?.n ?? 0;
+    if ((row?.n ?? 0) < SWEEP_CHUNK) break;
+  }
+  return swept;
 }

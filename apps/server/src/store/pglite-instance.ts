@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
@@ -11,6 +12,9 @@ import { StoreError } from './store-errors';
  * memory, and one connection over a chat's working set does not need them.
  */
 const START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB'];
+
+/** A thread that has not stopped by then is stuck outside JavaScript (a system call on a hung disk). */
+const TERMINATE_TIMEOUT_MS = 5_000;
 
 /** Emscripten's errno for ENOSPC, as PGlite reports a full disk while creating its files. */
 const EMSCRIPTEN_ENOSPC = 51;
@@ -44,7 +48,9 @@ function initializeInChild(dataDir: string): Promise<void> {
       const db = await PGlite.create(process.argv[2]);
       await db.close();
     } catch (error) {
-      console.error(error?.errno === ${EMSCRIPTEN_ENOSPC} ? 'no space left on device' : String(error?.message ?? error));
+      const reason = error?.errno === ${EMSCRIPTEN_ENOSPC} ? 'no space left on device'
+        : error?.message || error?.code || (error?.errno !== undefined ? 'errno ' + error.errno : String(error));
+      console.error(reason);
       process.exit(1);
     }`;
   return new Promise((resolve, reject) => {
@@ -66,14 +72,34 @@ function initializeInChild(dataDir: string): Promise<void> {
   });
 }
 
+/**
+ * initdb into a sibling directory, moved into place only once complete: an
+ * initdb cut short (a full disk) must not leave a directory that looks
+ * created (it has PG_VERSION early) and never opens.
+ */
+async function createDatabaseFiles(dataDir: string): Promise<void> {
+  const staging = `${dataDir}.initializing`;
+  await rm(staging, { recursive: true, force: true });
+  try {
+    await initializeInChild(staging);
+    await rm(dataDir, { recursive: true, force: true });
+    await rename(staging, dataDir);
+  } finally {
+    await rm(staging, { recursive: true, force: true });
+  }
+}
+
 /** One PGlite instance in a worker thread of its own. */
 export interface PgliteHandle {
   query<Row>(sql: string, params?: readonly unknown[]): Promise<Row[]>;
   exec(sql: string): Promise<void>;
   /** Closes the database cleanly, then the thread. */
   close(): Promise<void>;
-  /** Stops the thread at once, whatever it is doing; committed data is recovered by the next open. */
-  kill(): Promise<void>;
+  /**
+   * Stops the thread at once, whatever it is doing; committed data is
+   * recovered by the next open. False when it did not stop within a few seconds.
+   */
+  kill(): Promise<boolean>;
   /** True once the thread is gone (killed, crashed or closed): send it nothing more. */
   readonly dead: boolean;
 }
@@ -85,7 +111,7 @@ export interface PgliteHandle {
  * returns (`statementTimeoutMs`) can be stopped by ending the thread.
  */
 export async function openPglite(dataDir: string | undefined, statementTimeoutMs: number): Promise<PgliteHandle> {
-  if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await initializeInChild(dataDir);
+  if (dataDir && !existsSync(join(dataDir, 'PG_VERSION'))) await createDatabaseFiles(dataDir);
   const worker = new Worker(new URL('./pglite-worker.mjs', import.meta.url), {
     workerData: { dataDir, startParams: START_PARAMS },
   });
@@ -126,9 +152,18 @@ export async function openPglite(dataDir: string | undefined, statementTimeoutMs
   worker.on('error', (error) => failAll(new StoreError('unavailable', { cause: error })));
   worker.on('exit', () => failAll(new StoreError('unavailable', { message: 'the database stopped' })));
 
-  async function kill(): Promise<void> {
+  /** Resolves false when the thread did not stop in time (stuck in a system call, e.g. on a hung disk). */
+  async function kill(): Promise<boolean> {
     failAll(new StoreError('unavailable', { message: 'the database stopped' }));
-    await worker.terminate();
+    let timer: NodeJS.Timeout | undefined;
+    const stopped = await Promise.race([
+      worker.terminate().then(() => true),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(false), TERMINATE_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    return stopped;
   }
 
   function request(kind: 'query' | 'exec' | 'close', sql = '', params: readonly unknown[] = []): Promise<unknown[]> {
@@ -141,7 +176,14 @@ export async function openPglite(dataDir: string | undefined, statementTimeoutMs
         void worker.terminate();
       }, statementTimeoutMs);
       pending.set(id, { resolve, reject, timer });
-      worker.postMessage({ id, kind, sql, params: [...params] });
+      try {
+        worker.postMessage({ id, kind, sql, params: [...params] });
+      } catch (error) {
+        // A parameter that cannot be copied to the thread: this statement fails, the database is fine.
+        clearTimeout(timer);
+        pending.delete(id);
+        reject(error);
+      }
     });
   }
 

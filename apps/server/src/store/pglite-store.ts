@@ -64,11 +64,14 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
   }
   let reopenFailedAt = Number.NEGATIVE_INFINITY;
   let closed = false;
+  /** Set when a thread could not be stopped: another instance on the same files could corrupt them. */
+  let stuck = false;
   let turn: Promise<unknown> = Promise.resolve();
 
   async function current(): Promise<PgliteHandle> {
     if (db) return db;
     if (closed) throw new StoreError('unavailable', { message: 'the store is closed' });
+    if (stuck) throw new StoreError('unavailable', { message: 'the database is stuck; the server needs a restart' });
     if (performance.now() - reopenFailedAt < REOPEN_BACKOFF_MS) throw new StoreError('unavailable');
     await floor?.assertAbove();
     try {
@@ -89,7 +92,7 @@ export async function createPgliteStore(options: PgliteStoreOptions = {}): Promi
       } catch (error) {
         if (isPanic(error) || instance.dead) {
           if (db === instance) db = null;
-          await instance.kill();
+          if (!(await instance.kill())) stuck = true;
         }
         throw asStoreError(error);
       }

@@ -8,6 +8,8 @@ type Listener = () => void;
 
 /** Backoff while the server says its database is unavailable: it may have applied the send, so the key goes again. */
 const UNAVAILABLE_RETRY = { baseMs: 1_000, maxMs: 15_000 };
+/** Then (half a minute or so) the send shows the server's reason and can be dismissed. */
+const UNAVAILABLE_ATTEMPTS = 6;
 
 /** One shared empty list: React compares snapshots by identity. */
 const NONE: readonly PendingSend[] = [];
@@ -23,6 +25,8 @@ const NONE: readonly PendingSend[] = [];
  */
 export function createPendingSends(client: TetherClient) {
   let byRoom = new Map<string, PendingSend[]>();
+  /** Each room's last delivery: a room's sends go one after another, so a resend never overtakes a later message. */
+  const deliveries = new Map<string, Promise<void>>();
   const listeners = new Set<Listener>();
   const confirmedListeners = new Set<(message: Message) => void>();
   let disposed = false;
@@ -41,7 +45,7 @@ export function createPendingSends(client: TetherClient) {
         change(roomId, (list) => list.filter((s) => s.key !== send.key));
         return;
       } catch (error) {
-        if (serverAnswered(error)) {
+        if (serverAnswered(error) || (serverUnavailable(error) && unavailable >= UNAVAILABLE_ATTEMPTS)) {
           change(roomId, (list) =>
             list.map((s) => (s.key === send.key ? { ...s, state: 'failed', error: describeError(error) } : s)),
           );
@@ -75,7 +79,12 @@ export function createPendingSends(client: TetherClient) {
     send(roomId: string, body: string, afterSeq: number): void {
       const send: PendingSend = { key: randomKey('web'), body, afterSeq, state: 'sending' };
       change(roomId, (list) => [...list, send]);
-      void deliver(roomId, send);
+      const previous = deliveries.get(roomId) ?? Promise.resolve();
+      const delivered = previous.then(() => deliver(roomId, send)).catch(() => {});
+      deliveries.set(roomId, delivered);
+      void delivered.then(() => {
+        if (deliveries.get(roomId) === delivered) deliveries.delete(roomId);
+      });
     },
     dismiss(roomId: string, key: string): void {
       change(roomId, (list) => list.filter((s) => s.key !== key));
