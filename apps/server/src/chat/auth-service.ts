@@ -24,6 +24,12 @@ const hashRefreshToken = (token: string) => createHash('sha256').update(token).d
 
 const unauthorized = (message: string) => new TRPCError({ code: 'UNAUTHORIZED', message });
 
+/** A session as the transaction leaves it: the access token is signed after the commit. */
+interface SessionOpened {
+  user: User;
+  refreshToken: string;
+}
+
 /** Arbitrary constant for the advisory lock that lets one first sign-up at a time decide who is admin. */
 const ADMIN_BOOTSTRAP_LOCK_KEY = 7_461_727;
 
@@ -41,13 +47,19 @@ export function createAuthService({
   accessTokens,
   refreshTokenTtlDays,
 }: AuthServiceOptions): Services['auth'] {
-  async function openSession(tx: Queryable, user: User, familyId: string): Promise<AuthSession> {
+  /** Records a new refresh token for `user` in `tx`. */
+  async function openSession(tx: Queryable, user: User, familyId: string): Promise<SessionOpened> {
     const refreshToken = randomBytes(32).toString('base64url');
     await tx.query(
       `INSERT INTO refresh_tokens (token_hash, user_id, family_id, expires_at)
        VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
       [hashRefreshToken(refreshToken), user.id, familyId, refreshTokenTtlDays],
     );
+    return { user, refreshToken };
+  }
+
+  /** Signs the access token once the session is committed: signing has no place inside a write batch. */
+  async function withAccessToken({ user, refreshToken }: SessionOpened): Promise<AuthSession> {
     const principal: Principal = { kind: 'user', userId: user.id, username: user.username };
     const access = await accessTokens.issue(principal);
     return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
@@ -57,7 +69,7 @@ export function createAuthService({
     async signUp({ username, password }) {
       const passwordHash = await hashPassword(password);
       try {
-        return await writes.run(async (tx) => {
+        const opened = await writes.run(async (tx) => {
           const [admin] = await tx.query('SELECT 1 FROM users WHERE is_admin LIMIT 1');
           // Until someone is admin, sign-ups take turns; each statement below then sees the ones committed before it.
           if (!admin) await tx.query('SELECT pg_advisory_xact_lock($1)', [ADMIN_BOOTSTRAP_LOCK_KEY]);
@@ -71,6 +83,7 @@ export function createAuthService({
           if (!row) throw new Error('insert returned no user');
           return openSession(tx, toUser(row), randomUUID());
         });
+        return await withAccessToken(opened);
       } catch (error) {
         if (isUniqueViolation(error)) {
           throw new TRPCError({ code: 'CONFLICT', message: `username "${username}" is taken` });
@@ -83,7 +96,7 @@ export function createAuthService({
       const [row] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
       const valid = await verifyPassword(password, row?.password_hash ?? (await DECOY_PASSWORD_HASH));
       if (!row || !valid) throw unauthorized('wrong username or password');
-      return writes.run((tx) => openSession(tx, toUser(row), randomUUID()));
+      return withAccessToken(await writes.run((tx) => openSession(tx, toUser(row), randomUUID())));
     },
 
     async refresh({ refreshToken }) {
@@ -119,7 +132,7 @@ export function createAuthService({
       });
       // The family revocation above must commit, so the error is thrown after the transaction.
       if (!outcome.ok) throw unauthorized(outcome.error);
-      return outcome.session;
+      return withAccessToken(outcome.session);
     },
 
     async signOut({ refreshToken }) {

@@ -225,23 +225,25 @@ export function createGroupCommit(store: Store, options: GroupCommitOptions = {}
     return { outcomes, effects };
   }
 
-  return {
-    define<Req, Res>(apply: ApplyBatch<Req, Res>, kind: { concurrent?: boolean } = {}) {
-      return (request: Req, once: IdempotencyScope | null) =>
-        new Promise<Res>((resolve, reject) => {
-          submit({
-            apply: apply as ApplyBatch<unknown, unknown>,
-            concurrent: kind.concurrent ?? false,
-            request,
-            once,
-            resolve: resolve as (value: unknown) => void,
-            reject,
-          });
+  function define<Req, Res>(apply: ApplyBatch<Req, Res>, kind: { concurrent?: boolean } = {}) {
+    return (request: Req, once: IdempotencyScope | null) =>
+      new Promise<Res>((resolve, reject) => {
+        submit({
+          apply: apply as ApplyBatch<unknown, unknown>,
+          concurrent: kind.concurrent ?? false,
+          request,
+          once,
+          resolve: resolve as (value: unknown) => void,
+          reject,
         });
-    },
-    run<T>(work: (tx: WriteTx) => Promise<T>, once: IdempotencyScope | null = null) {
-      return this.define(applyEach as ApplyBatch<(tx: WriteTx) => Promise<T>, T>)(work, once);
-    },
+      });
+  }
+
+  const runEach = define(applyEach);
+  return {
+    define,
+    run: <T>(work: (tx: WriteTx) => Promise<T>, once: IdempotencyScope | null = null) =>
+      runEach(work, once) as Promise<T>,
   };
 }
 
