@@ -3,7 +3,7 @@ import type { AuthSession, Principal, Services, User } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
 import type { GroupCommit } from '../store/group-commit';
 import type { Queryable, Store } from '../store/store';
-import { isUniqueViolation } from '../store/store';
+import { isUniqueViolation } from '../store/store-errors';
 import type { AccessTokens } from './access-tokens';
 import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords';
 

@@ -3,7 +3,7 @@ import type { Scope, Services, ServiceToken, UserPrincipal } from '@tether/proto
 import { TRPCError } from '@trpc/server';
 import type { GroupCommit } from '../store/group-commit';
 import type { Queryable, Store } from '../store/store';
-import { isUniqueViolation } from '../store/store';
+import { isUniqueViolation } from '../store/store-errors';
 import type { RoomEventLog } from './room-events';
 import { hashServiceToken, newServiceToken } from './service-tokens';
 

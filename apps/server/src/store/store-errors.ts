@@ -62,7 +62,6 @@ const DRIVER_MESSAGE_FAILURES: Array<[pattern: RegExp, failure: StoreFailure]> =
     'timeout',
   ],
   [/Connection terminated|not queryable|Cannot use a pool after calling end|connection error/i, 'unavailable'],
-  [/PGlite is closed/i, 'unavailable'],
 ];
 
 function codeOf(error: unknown): string | undefined {
@@ -72,9 +71,14 @@ function codeOf(error: unknown): string | undefined {
 }
 
 /** The SQLSTATE of a statement's error, the same from both engines. */
-export function sqlState(error: unknown): string | undefined {
+function sqlState(error: unknown): string | undefined {
   const code = codeOf(error);
   return code && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
+}
+
+/** PostgreSQL's SQLSTATE for a unique violation, the same from both engines. */
+export function isUniqueViolation(error: unknown): boolean {
+  return sqlState(error) === '23505';
 }
 
 /** Deadlocks and serialization failures: retry the transaction. */

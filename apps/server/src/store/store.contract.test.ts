@@ -3,7 +3,8 @@ import { storeEngines } from '../../test/helpers/test-stores';
 import { CHAT_MIGRATIONS } from '../chat/migrations';
 import { migrate } from './migrate';
 import { PLUMBING_MIGRATIONS } from './plumbing-migrations';
-import { isUniqueViolation, type Store } from './store';
+import type { Store } from './store';
+import { isUniqueViolation } from './store-errors';
 
 describe.each(storeEngines('store contract'))('store contract: $name', (engine) => {
   let store: Store;

@@ -19,10 +19,3 @@ export interface Store extends Queryable {
   assertWritable(): Promise<void>;
   close(): Promise<void>;
 }
-
-/** PostgreSQL's SQLSTATE for a unique violation, the same from both engines. */
-const UNIQUE_VIOLATION = '23505';
-
-export function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && 'code' in error && error.code === UNIQUE_VIOLATION;
-}

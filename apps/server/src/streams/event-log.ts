@@ -35,12 +35,9 @@ export async function appendEvents<E extends SequencedEvent>(
      RETURNING stream_id, last_seq, now() AS at`,
     [JSON.stringify([...counts].map(([stream_id, count]) => ({ stream_id, count })))],
   );
-  const nextSeq = new Map<string, number>();
-  let at = new Date();
-  for (const head of heads) {
-    nextSeq.set(head.stream_id, head.last_seq - (counts.get(head.stream_id) ?? 0) + 1);
-    at = head.at;
-  }
+  // One transaction, one now(): every event appended here carries the same commit time.
+  const at = heads[0]?.at ?? new Date();
+  const nextSeq = new Map(heads.map((head) => [head.stream_id, head.last_seq - (counts.get(head.stream_id) ?? 0) + 1]));
   const events = appends.map(({ streamId, build }) => {
     const seq = nextSeq.get(streamId);
     if (seq === undefined) throw new Error(`event stream ${streamId}: no seq returned`);
