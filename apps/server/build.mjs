@@ -20,4 +20,4 @@ await build({
 
 // PGlite's worker thread is plain JavaScript, loaded by URL beside the bundle.
 mkdirSync('dist', { recursive: true });
-copyFileSync('src/store/pglite-worker.mjs', 'dist/pglite-worker.mjs');
+copyFileSync('../../packages/server-core/src/store/pglite-worker.mjs', 'dist/pglite-worker.mjs');

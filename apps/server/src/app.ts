@@ -2,25 +2,28 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAppRouter } from '@tether/protocol';
-import { createMemoryBus } from './bus/memory-bus';
+import type { Store } from '@tether/server-core';
+import {
+  createGroupCommit,
+  createHttpHandler,
+  createLogger,
+  createMemoryBus,
+  createPgliteStore,
+  createPostgresStore,
+  createWebSocketTransport,
+  type Logger,
+  migrate,
+  PLUMBING_MIGRATIONS,
+  sweepIdempotencyKeys,
+  withPublicErrors,
+} from '@tether/server-core';
 import { createAccessTokens } from './chat/access-tokens';
 import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
 import type { Config } from './config';
-import { createLogger, type Logger } from './logger';
-import { withPublicErrors } from './public-errors';
-import { createGroupCommit } from './store/group-commit';
-import { sweepIdempotencyKeys } from './store/idempotency';
-import { migrate } from './store/migrate';
-import { createPgliteStore } from './store/pglite-store';
-import { PLUMBING_MIGRATIONS } from './store/plumbing-migrations';
-import { createPostgresStore } from './store/postgres-store';
-import type { Store } from './store/store';
 import { createSystemService } from './system-service';
 import { loadTokenSecret } from './token-secret';
-import { createHttpHandler } from './transport/http-handler';
-import { createWebSocketTransport } from './transport/websocket-server';
 
 export interface TetherServer {
   /** `http://host:port`; the WebSocket endpoint is `ws://host:port/trpc`. */

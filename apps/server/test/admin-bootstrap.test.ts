@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { TetherClient } from '@tether/client';
 import type { AppRouter, AuthSession } from '@tether/protocol';
+import { createIsolatedSchema } from '@tether/server-core/testing';
 import type { TRPCClientError } from '@trpc/client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { announceSkip, testEnv } from './helpers/test-env';
 import { clientFactory, startTestServer, type TestServer } from './helpers/test-server';
-import { createIsolatedSchema } from './helpers/test-stores';
 
 const SIGN_UPS = 20;
 const PASSWORD = 'correct horse battery staple';

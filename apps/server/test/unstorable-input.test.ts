@@ -1,12 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TetherClient } from '@tether/client';
 import type { AppRouter, AuthSession, RoomStreamItem } from '@tether/protocol';
+import { createIsolatedSchema } from '@tether/server-core/testing';
 import { createTRPCClient, httpBatchLink, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { announceSkip, testEnv } from './helpers/test-env';
 import { type ConfigOverrides, clientFactory, startTestServer, type TestServer } from './helpers/test-server';
-import { createIsolatedSchema } from './helpers/test-stores';
 
 /** Text PostgreSQL cannot store (NUL) or that its jsonb refuses (unpaired surrogates), in several shapes. */
 const UNSTORABLE = {

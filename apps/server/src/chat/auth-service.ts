@@ -1,9 +1,8 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuthSession, Principal, Services, User } from '@tether/protocol';
+import type { GroupCommit, Queryable, Store } from '@tether/server-core';
+import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
-import type { GroupCommit } from '../store/group-commit';
-import type { Queryable, Store } from '../store/store';
-import { isUniqueViolation } from '../store/store-errors';
 import type { AccessTokens } from './access-tokens';
 import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords';
 

@@ -1,6 +1,5 @@
 import type { Scope } from '@tether/protocol';
-import type { Store } from '../store/store';
-import type { Credential } from '../transport/context';
+import type { Credential, Store } from '@tether/server-core';
 import type { AccessTokens } from './access-tokens';
 import { hashServiceToken, isServiceToken, SERVICE_TOKEN_EXPIRY } from './service-tokens';
 

@@ -1,7 +1,5 @@
 import type { Services } from '@tether/protocol';
-import type { Bus } from '../bus/bus';
-import type { GroupCommit } from '../store/group-commit';
-import type { Store } from '../store/store';
+import type { Bus, GroupCommit, Store } from '@tether/server-core';
 import type { AccessTokens } from './access-tokens';
 import { createAuthService } from './auth-service';
 import { createMessagesService } from './messages-service';

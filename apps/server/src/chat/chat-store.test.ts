@@ -1,12 +1,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, SendMessageInput, Services } from '@tether/protocol';
+import type { Store } from '@tether/server-core';
+import { createGroupCommit, createMemoryBus, IdempotencyConflictError, readEvents } from '@tether/server-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeEngines } from '../../test/helpers/test-stores';
-import { createMemoryBus } from '../bus/memory-bus';
-import { createGroupCommit } from '../store/group-commit';
-import { IdempotencyConflictError } from '../store/idempotency';
-import type { Store } from '../store/store';
-import { readEvents } from '../streams/event-log';
 import { createAccessTokens } from './access-tokens';
 import { createChatServices } from './chat-services';
 import { roomStreamId } from './room-events';

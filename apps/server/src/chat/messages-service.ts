@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Message, Principal, SendMessageInput, Services } from '@tether/protocol';
+import type { GroupCommit, Outcome, Queryable, Store, WriteTx } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
-import type { GroupCommit, Outcome, WriteTx } from '../store/group-commit';
-import type { Queryable, Store } from '../store/store';
 import type { PresenceTracker } from './presence';
 import { roomForReading, roomForWriting, writeRefusals } from './room-access';
 import type { RoomEventLog } from './room-events';

@@ -1,4 +1,4 @@
-import type { Migration } from '../store/migrate';
+import type { Migration } from '@tether/server-core';
 
 /** The chat domain's tables. Room events live in the plumbing's event log (stream `room:<id>`). */
 export const CHAT_MIGRATIONS: readonly Migration[] = [

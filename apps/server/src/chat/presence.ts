@@ -1,6 +1,6 @@
 import type { Presence, UserRef } from '@tether/protocol';
-import type { Bus } from '../bus/bus';
-import { AsyncQueue } from '../streams/async-queue';
+import type { Bus } from '@tether/server-core';
+import { AsyncQueue } from '@tether/server-core';
 
 /** How long "typing" shows after the last keystroke signal. */
 export const TYPING_TTL_MS = 5_000;

@@ -1,6 +1,6 @@
 import type { Room } from '@tether/protocol';
+import type { Queryable } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
-import type { Queryable } from '../store/store';
 
 interface RoomRow {
   id: string;

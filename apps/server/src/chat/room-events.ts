@@ -1,9 +1,6 @@
 import type { RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
-import type { Bus } from '../bus/bus';
-import type { WriteTx } from '../store/group-commit';
-import type { Store } from '../store/store';
-import { appendEvents, lastSeq, readEvents } from '../streams/event-log';
-import { resumableStream } from '../streams/resumable-stream';
+import type { Bus, Store, WriteTx } from '@tether/server-core';
+import { appendEvents, lastSeq, readEvents, resumableStream } from '@tether/server-core';
 
 /** A room's event stream id in the event log, and its bus topic. */
 export const roomStreamId = (roomId: string) => `room:${roomId}`;

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Member, Principal, Services, UserRef } from '@tether/protocol';
+import type { GroupCommit, Store, WriteTx } from '@tether/server-core';
+import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
-import type { GroupCommit, WriteTx } from '../store/group-commit';
-import type { Store } from '../store/store';
-import { isUniqueViolation } from '../store/store-errors';
 import { whileMember } from './member-stream';
 import type { PresenceTracker } from './presence';
 import { findRoom, listRooms, roomForReading, roomForWriting } from './room-access';

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Scope, Services, ServiceToken, UserPrincipal } from '@tether/protocol';
+import type { GroupCommit, Queryable, Store } from '@tether/server-core';
+import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
-import type { GroupCommit } from '../store/group-commit';
-import type { Queryable, Store } from '../store/store';
-import { isUniqueViolation } from '../store/store-errors';
 import type { RoomEventLog } from './room-events';
 import { hashServiceToken, newServiceToken } from './service-tokens';
 

@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTetherClient, type TetherClient, type TetherClientOptions } from '@tether/client/node';
 import { type AuthSession, PROTOCOL_VERSION } from '@tether/protocol';
+import { createLogger } from '@tether/server-core';
 import { startServer, type TetherServer } from '../../src/app';
 import { type Config, DEFAULT_DATABASE, DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '../../src/config';
-import { createLogger } from '../../src/logger';
 
 export interface TestServer extends TetherServer {
   wsUrl: string;

@@ -1,13 +1,13 @@
-import type { Config } from './config';
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
 
-type Level = Exclude<Config['logLevel'], 'silent'>;
-const RANK: Record<Config['logLevel'], number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
+type Level = Exclude<LogLevel, 'silent'>;
+const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 export type Logger = Record<Level, (event: string, fields?: Record<string, unknown>) => void>;
 
 /** One JSON object per line. Callers never pass tokens or passwords. */
 export function createLogger(
-  level: Config['logLevel'],
+  level: LogLevel,
   write: (line: string) => void = (line) => process.stdout.write(line),
 ): Logger {
   const log =

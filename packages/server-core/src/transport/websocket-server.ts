@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { type AppRouter, CloseCode, FORBIDDEN_ORIGIN_HTTP_STATUS, type ParsedConnectionParams } from '@tether/protocol';
 import { getWSConnectionHandler } from '@trpc/server/adapters/ws';
 import { type WebSocket, WebSocketServer } from 'ws';
-import type { Config } from '../config';
+import type { Heartbeat, Limits } from '../limits';
 import type { Logger } from '../logger';
 import { closeHard } from './close-hard';
 import { guardConnection } from './connection-guards';
@@ -17,7 +17,7 @@ import { openWebSocketSession } from './websocket-session';
 export interface WebSocketTransportOptions {
   router: AppRouter;
   authenticate: Authenticate;
-  config: Pick<Config, 'allowedOrigins' | 'limits' | 'heartbeat'>;
+  config: { allowedOrigins: readonly string[]; limits: Limits; heartbeat: Heartbeat };
   logger: Logger;
 }
 

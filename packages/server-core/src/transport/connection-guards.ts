@@ -1,10 +1,10 @@
 import { CloseCode } from '@tether/protocol';
 import type { WebSocket } from 'ws';
-import type { Config } from '../config';
+import type { Limits } from '../limits';
 import { closeHard } from './close-hard';
 import { createTokenBucket } from './token-bucket';
 
-export type GuardLimits = Pick<Config['limits'], 'messagesPerSecond' | 'messageBurst' | 'sendBufferBytes'>;
+export type GuardLimits = Pick<Limits, 'messagesPerSecond' | 'messageBurst' | 'sendBufferBytes'>;
 
 /** tRPC messages each carry a `"method"` key: counting them prices a batch frame by its calls without parsing it. */
 const METHOD_KEY = Buffer.from('"method"');
