@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Message, Room } from '@tether/protocol';
+import { type Message, PROTOCOL_VERSION, type Room } from '@tether/protocol';
 import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliEnv, freshConfigHome, lines, type Result, tether } from './helpers';
@@ -144,7 +144,12 @@ describe('tether: rooms and messages', () => {
 
   it('reports status as JSON, with protocol support', async () => {
     const status = lines(ok(await tether(['--json', 'status'], cliEnv(server.url, await freshConfigHome()))).stdout)[0];
-    expect(status).toMatchObject({ status: 'ok', protocolVersion: 1, cliProtocolVersion: 1, supported: true });
+    expect(status).toMatchObject({
+      status: 'ok',
+      protocolVersion: PROTOCOL_VERSION,
+      cliProtocolVersion: PROTOCOL_VERSION,
+      supported: true,
+    });
   });
 });
 

@@ -12,7 +12,7 @@ import { killAllServers, type LogLine, type ServerProcess, spawnServer } from '@
 import { type ChatRoom, openChatRoom } from './chat-clients';
 import type { LoopBounds } from './closed-loop';
 import { type Baseline, type Engine, pgliteEngine, postgresEngine } from './engines';
-import { count, mib, ratio, say } from './report';
+import { count, mib, ratio, runBench, say } from './report';
 import { messageBody, runSends, SCENARIOS } from './send-scenarios';
 
 const BOUNDS: LoopBounds = { warmupMs: 1_000, durationMs: 5_000, maxOps: 100_000 };
@@ -162,11 +162,4 @@ async function main(): Promise<void> {
   say(`done in ${count((performance.now() - startedAt) / 1000)} s`);
 }
 
-try {
-  await main();
-} catch (error) {
-  console.error(`[bench] FAILED: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-  process.exitCode = 1;
-} finally {
-  await killAllServers();
-}
+await runBench(main, killAllServers);

@@ -2,18 +2,20 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createAppRouter } from '@tether/protocol';
-import type { Store } from '@tether/server-core';
 import {
   createGroupCommit,
   createHttpHandler,
   createLogger,
   createMemoryBus,
+  createMetrics,
   createPgliteStore,
   createPostgresStore,
-  createWebSocketTransport,
+  createSessionCore,
   type Logger,
   migrate,
   PLUMBING_MIGRATIONS,
+  revokeSessions,
+  type Store,
   sweepIdempotencyKeys,
   withPublicErrors,
 } from '@tether/server-core';
@@ -22,7 +24,6 @@ import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
 import type { Config } from './config';
-import { createSystemService } from './system-service';
 import { loadTokenSecret } from './token-secret';
 
 export interface TetherServer {
@@ -68,7 +69,7 @@ function storeAnswers(store: Store, timeoutMs: number): Promise<boolean> {
   });
 }
 
-/** Composes config -> store -> bus -> domain services -> router -> HTTP + WebSocket, and listens. */
+/** Composes config -> store -> bus -> chat services -> router -> session core -> HTTP + WebSocket, and listens. */
 export async function startServer(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
@@ -87,25 +88,43 @@ export async function startServer(
 
   let stopping = false;
   const writes = createGroupCommit(store);
-  const router = createAppRouter(
-    withPublicErrors({
-      ...createChatServices({ store, writes, bus, accessTokens, refreshTokenTtlDays: config.refreshTokenTtlDays }),
-      system: createSystemService({ version: config.version, gauges: () => websocket }),
-    }),
-  );
-  const authenticate = createAuthenticator({ accessTokens, store });
-  const websocket = createWebSocketTransport({ router, authenticate, config, logger });
+  const revoke = (key: string, message: string) => revokeSessions(bus, key, message);
+  const chat = createChatServices({
+    store,
+    writes,
+    bus,
+    accessTokens,
+    refreshTokenTtlDays: config.refreshTokenTtlDays,
+    revoke,
+  });
+  const authenticate = createAuthenticator({
+    accessTokens,
+    store,
+    serviceTokenRecheckMs: config.serviceTokenRecheckMs,
+  });
+  const metrics = createMetrics();
+  const core = createSessionCore({
+    router: createAppRouter(withPublicErrors(chat)),
+    authenticate,
+    bus,
+    version: config.version,
+    logger,
+    metrics,
+    limits: config.limits,
+    heartbeat: config.heartbeat,
+    allowedOrigins: config.allowedOrigins,
+    trustedProxies: config.trustedProxies,
+  });
+  core.onRevoked(authenticate.forget);
   const http = createServer(
     createHttpHandler({
-      router,
-      authenticate,
+      trpc: core.handleTrpc,
+      metrics,
       webRoot: config.webRoot,
-      maxBodyBytes: config.limits.maxPayloadBytes,
-      logger,
       isReady: async () => !stopping && (await storeAnswers(store, config.readyTimeoutMs)),
     }),
   );
-  http.on('upgrade', websocket.handleUpgrade);
+  http.on('upgrade', core.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);
     http.listen(config.port, config.host, () => resolve());
@@ -129,8 +148,8 @@ export async function startServer(
       closing ??= (async () => {
         stopping = true;
         clearInterval(sweep);
-        logger.info('server.stopping', { connections: websocket.connectionCount });
-        await websocket.shutdown(config.shutdownDrainMs);
+        logger.info('server.stopping', { connections: core.health().connections });
+        await core.shutdown(config.shutdownDrainMs);
         http.closeAllConnections();
         await new Promise((resolve) => http.close(resolve));
         await bus.close();

@@ -1,3 +1,7 @@
+import type { Heartbeat, Limits, LogLevel } from '@tether/server-core';
+
+export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '@tether/server-core';
+
 /** Everything the server needs, typed. `env.ts` builds it from the environment; tests build it directly. */
 export interface Config {
   host: string;
@@ -19,24 +23,13 @@ export interface Config {
   refreshTokenTtlDays: number;
   /** The built web app to serve at `/`, if it exists. */
   webRoot: string | undefined;
-  limits: {
-    maxPayloadBytes: number;
-    maxConnections: number;
-    handshakeTimeoutMs: number;
-    maxSubscriptionsPerConnection: number;
-    /** Sustained messages per second a connection may send (token bucket refill). */
-    messagesPerSecond: number;
-    /** Messages a connection may send at once (token bucket size). */
-    messageBurst: number;
-    /** Unsent bytes queued for one connection before it is closed as a slow consumer. */
-    sendBufferBytes: number;
-  };
-  heartbeat: {
-    /** Ping a connection after this much silence. */
-    pingAfterMs: number;
-    /** Terminate it when nothing arrives this long after the ping. */
-    terminateAfterMs: number;
-  };
+  /** Every limit of the session core, on every transport. */
+  limits: Limits;
+  heartbeat: Heartbeat;
+  /** Load balancers whose `X-Forwarded-For` names the client, for per-address limits. */
+  trustedProxies: string[];
+  /** Open sessions holding a service token verify it again this often. */
+  serviceTokenRecheckMs: number;
   database: {
     /** PostgreSQL connections in the pool. */
     poolSize: number;
@@ -53,21 +46,10 @@ export interface Config {
   readyTimeoutMs: number;
   /** How long in-flight work may finish after the reconnect notice, on shutdown. */
   shutdownDrainMs: number;
-  logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
-  /** Exposed by `system.health`. */
+  logLevel: LogLevel;
+  /** Exposed by `connection.health`. */
   version: string;
 }
-
-export const DEFAULT_LIMITS: Config['limits'] = {
-  maxPayloadBytes: 1024 * 1024,
-  maxConnections: 10_000,
-  handshakeTimeoutMs: 5_000,
-  maxSubscriptionsPerConnection: 100,
-  messagesPerSecond: 50,
-  // Room for a reconnect's resubscribe batch (up to maxSubscriptionsPerConnection calls at once).
-  messageBurst: 250,
-  sendBufferBytes: 4 * 1024 * 1024,
-};
 
 export const DEFAULT_DATABASE: Config['database'] = {
   poolSize: 10,
@@ -77,5 +59,3 @@ export const DEFAULT_DATABASE: Config['database'] = {
 
 /** Room for PGlite's checkpoints and a WAL segment (16 MiB) or two, with margin. */
 export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 128 * 1024 * 1024 };
-
-export const DEFAULT_HEARTBEAT: Config['heartbeat'] = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

@@ -1,6 +1,8 @@
 import { resolve } from 'node:path';
+import type { Limits } from '@tether/server-core';
 import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
+import { DEFAULT_SERVICE_TOKEN_RECHECK_MS } from './chat/authenticate';
 import { type Config, DEFAULT_DATABASE, DEFAULT_HEARTBEAT, DEFAULT_LIMITS, DEFAULT_STORAGE } from './config';
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -14,8 +16,33 @@ const list = z
       .filter(Boolean),
   );
 
+/** Each limit of the session core and the variable that sets it (docs/ARCHITECTURE.md lists them). */
+export const LIMIT_VARIABLES = {
+  TETHER_MAX_PAYLOAD_BYTES: 'maxPayloadBytes',
+  TETHER_MAX_CONNECTIONS: 'maxConnections',
+  TETHER_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
+  TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: 'maxConnectionsPerPrincipal',
+  TETHER_HANDSHAKE_TIMEOUT_MS: 'handshakeTimeoutMs',
+  TETHER_MAX_SUBSCRIPTIONS: 'maxSubscriptionsPerConnection',
+  TETHER_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: 'maxSubscriptionsPerPrincipal',
+  TETHER_RATE_PER_SECOND: 'messagesPerSecond',
+  TETHER_RATE_BURST: 'messageBurst',
+  TETHER_MAX_CALLS_PER_FRAME: 'maxCallsPerFrame',
+  TETHER_HTTP_RATE_PER_SECOND: 'httpCallsPerSecond',
+  TETHER_HTTP_RATE_BURST: 'httpCallBurst',
+  TETHER_SEND_BUFFER_BYTES: 'sendBufferBytes',
+  TETHER_EPHEMERAL_BUFFER_BYTES: 'ephemeralBufferBytes',
+} as const satisfies Record<string, keyof Limits>;
+
+const limitVariables = Object.fromEntries(
+  Object.entries(LIMIT_VARIABLES).map(([variable, limit]) => [variable, int(DEFAULT_LIMITS[limit])]),
+) as { [V in keyof typeof LIMIT_VARIABLES]: ReturnType<typeof int> };
+
 /** The environment variables the server reads; the README's table mirrors this. */
 const envSchema = z.object({
+  ...limitVariables,
+  TETHER_TRUSTED_PROXIES: list,
+  TETHER_SERVICE_TOKEN_RECHECK_SECONDS: int(DEFAULT_SERVICE_TOKEN_RECHECK_MS / 1000),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
   TETHER_DATA_DIR: z.string().default('.tether-data'),
@@ -26,13 +53,6 @@ const envSchema = z.object({
   TETHER_ACCESS_TOKEN_TTL_SECONDS: int(900),
   TETHER_REFRESH_TOKEN_TTL_DAYS: int(30),
   TETHER_WEB_ROOT: z.string().optional(),
-  TETHER_MAX_PAYLOAD_BYTES: int(DEFAULT_LIMITS.maxPayloadBytes),
-  TETHER_MAX_CONNECTIONS: int(DEFAULT_LIMITS.maxConnections),
-  TETHER_HANDSHAKE_TIMEOUT_MS: int(DEFAULT_LIMITS.handshakeTimeoutMs),
-  TETHER_MAX_SUBSCRIPTIONS: int(DEFAULT_LIMITS.maxSubscriptionsPerConnection),
-  TETHER_RATE_PER_SECOND: int(DEFAULT_LIMITS.messagesPerSecond),
-  TETHER_RATE_BURST: int(DEFAULT_LIMITS.messageBurst),
-  TETHER_SEND_BUFFER_BYTES: int(DEFAULT_LIMITS.sendBufferBytes),
   TETHER_PING_AFTER_MS: int(DEFAULT_HEARTBEAT.pingAfterMs),
   TETHER_TERMINATE_AFTER_MS: int(DEFAULT_HEARTBEAT.terminateAfterMs),
   TETHER_SHUTDOWN_DRAIN_MS: int(1_000),
@@ -64,15 +84,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
     accessTokenTtlSeconds: e.TETHER_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.TETHER_REFRESH_TOKEN_TTL_DAYS,
     webRoot: e.TETHER_WEB_ROOT ?? defaults.webRoot,
-    limits: {
-      maxPayloadBytes: e.TETHER_MAX_PAYLOAD_BYTES,
-      maxConnections: e.TETHER_MAX_CONNECTIONS,
-      handshakeTimeoutMs: e.TETHER_HANDSHAKE_TIMEOUT_MS,
-      maxSubscriptionsPerConnection: e.TETHER_MAX_SUBSCRIPTIONS,
-      messagesPerSecond: e.TETHER_RATE_PER_SECOND,
-      messageBurst: e.TETHER_RATE_BURST,
-      sendBufferBytes: e.TETHER_SEND_BUFFER_BYTES,
-    },
+    limits: Object.fromEntries(
+      Object.entries(LIMIT_VARIABLES).map(([variable, limit]) => [limit, e[variable as keyof typeof LIMIT_VARIABLES]]),
+    ) as unknown as Limits,
+    trustedProxies: e.TETHER_TRUSTED_PROXIES,
+    serviceTokenRecheckMs: e.TETHER_SERVICE_TOKEN_RECHECK_SECONDS * 1000,
     heartbeat: { pingAfterMs: e.TETHER_PING_AFTER_MS, terminateAfterMs: e.TETHER_TERMINATE_AFTER_MS },
     database: {
       poolSize: e.TETHER_DB_POOL_SIZE,

@@ -121,7 +121,7 @@ describe('@tether/client across a server restart', () => {
     const { port, config } = server;
     await server.close();
     await client.status.waitFor('reconnecting');
-    const queued = client.trpc.system.health.query();
+    const queued = client.trpc.connection.health.query();
     server = await startTestServer({ dataDir, port, tokenSecret: config.tokenSecret });
     expect((await queued).status).toBe('ok');
 
@@ -130,8 +130,8 @@ describe('@tether/client across a server restart', () => {
     const { port: samePort, config: sameConfig } = server;
     await server.close();
     await impatient.status.waitFor('reconnecting');
-    const error = await impatient.trpc.system.health.query().catch((e: unknown) => e);
-    expect(String(error)).toContain('system.health got no answer within 200 ms (connection: reconnecting)');
+    const error = await impatient.trpc.connection.health.query().catch((e: unknown) => e);
+    expect(String(error)).toContain('connection.health got no answer within 200 ms (connection: reconnecting)');
     server = await startTestServer({ dataDir, port: samePort, tokenSecret: sameConfig.tokenSecret });
   });
 

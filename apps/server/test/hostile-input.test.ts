@@ -23,7 +23,7 @@ beforeAll(async () => {
 afterEach(async () => {
   for (const socket of sockets.splice(0)) socket.close();
   // After each attack the server still serves others.
-  expect((await bystander.trpc.system.health.query()).status).toBe('ok');
+  expect((await bystander.trpc.connection.health.query()).status).toBe('ok');
 });
 afterAll(async () => {
   await clients.disposeAll();
@@ -73,14 +73,14 @@ describe('hostile input on the WebSocket', () => {
     const reply = await socket.waitForMessage((m) => 'error' in m);
     expect(reply.id).toBeNull();
     expect(errorCode(reply)).toBe('PARSE_ERROR');
-    socket.send({ id: 2, method: 'query', params: { path: 'system.health', input: { json: undefined } } });
+    socket.send({ id: 2, method: 'query', params: { path: 'connection.health', input: { json: undefined } } });
     const health = await socket.waitForMessage((m) => m.id === 2);
     expect(health).toHaveProperty('result');
   });
 
   it('answers an unknown method with PARSE_ERROR', async () => {
     const socket = await handshaken();
-    socket.send({ id: 1, method: 'launch', params: { path: 'system.health' } });
+    socket.send({ id: 1, method: 'launch', params: { path: 'connection.health' } });
     expect(errorCode(await socket.waitForMessage((m) => 'error' in m))).toBe('PARSE_ERROR');
   });
 
@@ -121,7 +121,7 @@ describe('hostile input on the WebSocket', () => {
   it('closes with 4400 a first message that is not connectionParams', async () => {
     const socket = await openRawSocket(`${server.wsUrl}?connectionParams=1`);
     sockets.push(socket);
-    socket.send({ id: 1, method: 'query', params: { path: 'system.health' } });
+    socket.send({ id: 1, method: 'query', params: { path: 'connection.health' } });
     expect((await socket.waitForClose()).code).toBe(CloseCode.BadFrames);
   });
 

@@ -1,5 +1,11 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AppRouter, RoomEvent, RoomStreamItem, RoomSynced } from '@tether/protocol';
+import {
+  type AppRouter,
+  PROTOCOL_VERSION,
+  type RoomEvent,
+  type RoomStreamItem,
+  type RoomSynced,
+} from '@tether/protocol';
 import { TRPCClientError } from '@trpc/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokens } from '../src/chat/access-tokens';
@@ -213,8 +219,8 @@ describe('chat over WebSocket', () => {
 
   it('reports health with the connection count', async () => {
     const client = clients.connect();
-    const health = await client.trpc.system.health.query();
-    expect(health).toMatchObject({ status: 'ok', version: 'test', protocolVersion: 1 });
+    const health = await client.trpc.connection.health.query();
+    expect(health).toMatchObject({ status: 'ok', version: 'test', protocolVersion: PROTOCOL_VERSION });
     expect(health.connections).toBeGreaterThanOrEqual(1);
   });
 });
@@ -222,16 +228,9 @@ describe('chat over WebSocket', () => {
 describe('token checks', () => {
   it('closes a WebSocket with 4401 for an expired or forged token', async () => {
     const secret = new TextEncoder().encode(server.config.tokenSecret);
-    const expired = await createAccessTokens({ secret, ttlSeconds: -60 }).issue({
-      kind: 'user',
-      userId: randomUUID(),
-      username: 'ghost',
-    });
-    const forged = await createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }).issue({
-      kind: 'user',
-      userId: randomUUID(),
-      username: 'ghost',
-    });
+    const ghost = { kind: 'user', userId: randomUUID(), username: 'ghost' } as const;
+    const expired = await createAccessTokens({ secret, ttlSeconds: -60 }).issue(ghost, randomUUID());
+    const forged = await createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }).issue(ghost, randomUUID());
     for (const token of [expired.token, forged.token, 'not-a-jwt']) {
       const client = clients.connect({ getToken: () => token });
       const reconnecting = await client.status.waitFor('reconnecting');
@@ -251,7 +250,7 @@ describe('HTTP endpoints', () => {
   it('serves /healthz, /readyz and tRPC over HTTP on the same port', async () => {
     expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
     expect(await (await fetch(`${server.url}/readyz`)).json()).toEqual({ status: 'ready' });
-    const health = (await (await fetch(`${server.url}/trpc/system.health`)).json()) as {
+    const health = (await (await fetch(`${server.url}/trpc/connection.health`)).json()) as {
       result: { data: { json: { status: string } } };
     };
     expect(health.result.data.json.status).toBe('ok');

@@ -70,7 +70,7 @@ describe('per-connection limits', () => {
     const batch = Array.from({ length: BURST + 1 }, (_, i) => ({
       id: i + 1,
       method: 'query',
-      params: { path: 'system.health', input: { json: null } },
+      params: { path: 'connection.health', input: { json: null } },
     }));
     socket.send(batch);
     expect((await socket.waitForClose()).code).toBe(CloseCode.RateLimited);

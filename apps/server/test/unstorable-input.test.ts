@@ -226,14 +226,14 @@ describe.each(engines)('text the database cannot store, on $name', (engine) => {
 
       const signedIn = clients.connect({ getToken: () => refreshed.accessToken });
       await expectUnstorable(
-        signedIn.trpc.auth.renew.mutate({ accessToken: `${refreshed.accessToken}${bad}` }),
+        signedIn.trpc.connection.renew.mutate({ accessToken: `${refreshed.accessToken}${bad}` }),
         'accessToken',
       );
       expect((await signedIn.trpc.auth.me.query()).id).toBe(session.user.id);
       expectStillConnected(signedIn);
     }
     expectStillConnected(anonymous);
-    expect((await anonymous.trpc.system.health.query()).status).toBe('ok');
+    expect((await anonymous.trpc.connection.health.query()).status).toBe('ok');
   });
 
   it('refuses NUL and unpaired surrogates in names, idempotency keys and resume points by their own patterns', async () => {
@@ -337,7 +337,7 @@ describe.each(engines)('text the database cannot store, on $name', (engine) => {
       const [refusedSend, refusedEdit, health] = await Promise.allSettled([
         http.messages.send.mutate({ roomId: room.id, body: bad, idempotencyKey: key() }),
         http.messages.edit.mutate({ messageId: message.id, body: bad }),
-        http.system.health.query(),
+        http.connection.health.query(),
       ]);
       await expectUnstorable(Promise.reject((refusedSend as PromiseRejectedResult).reason), 'body');
       await expectUnstorable(Promise.reject((refusedEdit as PromiseRejectedResult).reason), 'body');

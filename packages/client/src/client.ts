@@ -1,4 +1,4 @@
-import type { AppRouter, ConnectionParams } from '@tether/protocol';
+import type { AnyTetherRouter, AppRouter, ConnectionParams } from '@tether/protocol';
 import { CloseCode, FATAL_CLOSE_CODES, PROTOCOL_VERSION } from '@tether/protocol/wire';
 import { createTRPCClient, createWSClient, type TRPCClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
@@ -10,9 +10,10 @@ import { createPacer } from './pacer';
 import { type ClosedReason, type ConnectionStatus, createStatus, type StatusObservable } from './status';
 import { onWakeSignals } from './wake-signals';
 
-export interface TetherClient {
+/** A client of any Tether server; typed by default for the chat's `AppRouter`. */
+export interface TetherClient<TRouter extends AnyTetherRouter = AppRouter> {
   /** Typed procedures: `client.trpc.messages.send.mutate(...)`, `client.trpc.rooms.events.subscribe(...)`. */
-  readonly trpc: TRPCClient<AppRouter>;
+  readonly trpc: TRPCClient<TRouter>;
   /** Connection status: `connecting`, `connected`, `reconnecting`, `closed`. */
   readonly status: StatusObservable;
   /** Skips the rest of a reconnect wait (a "retry now" button). */
@@ -34,7 +35,9 @@ function closedReasonFor(code: number): ClosedReason {
  * timeout), keyed mutations retried after a drop, and the access token sent
  * as connectionParams, refreshed after 4401 and renewed before it expires.
  */
-export function createTetherClient(options: TetherClientOptions): TetherClient {
+export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
+  options: TetherClientOptions,
+): TetherClient<TRouter> {
   const resolved = resolveOptions(options);
   const { url, getToken, clientName, keepAlive, reconnect, requests, renewBeforeMs } = resolved;
   const lifetime = new AbortController();
@@ -102,7 +105,7 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
       try {
         const fresh = await askForToken(true);
         if (!fresh || lifetime.signal.aborted) return;
-        await trpc.auth.renew.mutate({ accessToken: fresh.token });
+        await trpc.connection.renew.mutate({ accessToken: fresh.token });
         scheduleRenewal(fresh);
       } catch {
         // Left to the server: it closes 4401 at expiry, and the reconnect asks for a fresh token.
@@ -134,7 +137,8 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
     keepAlive: { enabled: true, ...keepAlive },
   });
 
-  const trpc = createTRPCClient<AppRouter>({
+  // Typed here for what the runtime itself calls (`connection.*`); callers get their own router's types.
+  const trpc = createTRPCClient<AnyTetherRouter>({
     links: [
       timeoutLink(requests.timeoutMs, () => status.get().state),
       idempotentRetryLink(requests.mutationAttempts, () => !lifetime.signal.aborted),
@@ -154,7 +158,7 @@ export function createTetherClient(options: TetherClientOptions): TetherClient {
   }
 
   return {
-    trpc,
+    trpc: trpc as TRPCClient<TRouter>,
     status,
     reconnectNow: () => pacer.retryNow(),
     dispose: () => shutdown('disposed'),

@@ -75,9 +75,11 @@ describe('timeoutLink', () => {
   it('fails a request that gets no answer in time with a readable error', async () => {
     const silent: TRPCLink<AppRouter> = () => () => observable(() => () => {});
     const client = createTRPCClient<AppRouter>({ links: [timeoutLink(20, () => 'reconnecting'), silent] });
-    const error = await client.system.health.query().catch((e: unknown) => e);
+    const error = await client.connection.health.query().catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TRPCClientError);
     expect((error as TRPCClientError<AppRouter>).cause).toBeInstanceOf(RequestTimeoutError);
-    expect((error as Error).message).toContain('system.health got no answer within 20 ms (connection: reconnecting)');
+    expect((error as Error).message).toContain(
+      'connection.health got no answer within 20 ms (connection: reconnecting)',
+    );
   });
 });

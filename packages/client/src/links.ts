@@ -1,5 +1,5 @@
-import type { AppRouter } from '@tether/protocol';
 import { retryLink, TRPCClientError, type TRPCLink } from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
 import { observable } from '@trpc/server/observable';
 
 /**
@@ -8,7 +8,7 @@ import { observable } from '@trpc/server/observable';
  * the cause, or with its TRPCWebSocketClosedError (not exported, so it is
  * recognised by the name that class sets).
  */
-export function isConnectionLoss(error: TRPCClientError<AppRouter>): boolean {
+export function isConnectionLoss(error: TRPCClientError<AnyTRPCRouter>): boolean {
   if (error.data !== undefined) return false;
   const cause: unknown = error.cause;
   if (cause instanceof Error) return cause.name === 'TRPCWebSocketClosedError';
@@ -29,8 +29,11 @@ function idempotencyKeyOf(input: unknown): string | undefined {
  * the server applies it once and the caller gets one result. Mutations without
  * a key are never retried: nobody can tell whether they were applied.
  */
-export function idempotentRetryLink(maxAttempts: number, isActive: () => boolean = () => true): TRPCLink<AppRouter> {
-  return retryLink<AppRouter>({
+export function idempotentRetryLink(
+  maxAttempts: number,
+  isActive: () => boolean = () => true,
+): TRPCLink<AnyTRPCRouter> {
+  return retryLink<AnyTRPCRouter>({
     retry: ({ op, error, attempts }) =>
       isActive() &&
       op.type === 'mutation' &&
@@ -59,7 +62,7 @@ export class RequestTimeoutError extends Error {
  * Bounds queries and mutations, including the time they wait in the queue
  * while disconnected. Subscriptions are unbounded: they live as long as their subscriber.
  */
-export function timeoutLink(timeoutMs: number, describeConnection: () => string): TRPCLink<AppRouter> {
+export function timeoutLink(timeoutMs: number, describeConnection: () => string): TRPCLink<AnyTRPCRouter> {
   return () =>
     ({ op, next }) =>
       observable((observer) => {

@@ -1,3 +1,5 @@
+import type { SessionContext } from './core/session';
+
 /** What a service token may do; people may do all of it. */
 export const SCOPES = ['messages:read', 'messages:send'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -41,25 +43,5 @@ export interface IdempotencyScope {
   input: unknown;
 }
 
-/** What a procedure may ask of the WebSocket connection it arrived on. */
-export interface ConnectionControls {
-  /**
-   * Verifies `accessToken` and makes it the connection's credential without
-   * dropping the socket; the connection is closed with 4401 when it expires.
-   * A signed-in connection accepts only a token of the same user.
-   */
-  renew(accessToken: string): Promise<{ principal: Principal; expiresAt: Date }>;
-  /**
-   * Counts a new subscription until `signal` aborts or the returned release is
-   * called (when it fails to start); throws TOO_MANY_REQUESTS over the per-connection limit.
-   */
-  admitSubscription(signal: AbortSignal): () => void;
-}
-
-/** The context every procedure receives; the server builds it per connection or HTTP request. */
-export interface Context {
-  /** Read at call time: `auth.renew` can change it on a WebSocket connection. */
-  readonly principal: Principal | null;
-  /** The WebSocket connection; null over HTTP, where every request carries its own token. */
-  readonly connection: ConnectionControls | null;
-}
+/** The context every procedure receives from the session core: the caller, and its session. */
+export type Context = SessionContext<Principal>;

@@ -7,11 +7,8 @@
  * type Message = RouterOutputs['messages']['send'];
  * ```
  */
-export { CloseCode, FATAL_CLOSE_CODES, FORBIDDEN_ORIGIN_HTTP_STATUS, SLOW_DOWN_CLOSE_CODES } from './codes';
-export type { ConnectionParams, ParsedConnectionParams } from './connection-params';
-export { connectionParamsSchema } from './connection-params';
+
 export type {
-  ConnectionControls,
   Context,
   IdempotencyScope,
   Principal,
@@ -20,11 +17,28 @@ export type {
   UserPrincipal,
 } from './context';
 export { SCOPES } from './context';
+export { CloseCode, FATAL_CLOSE_CODES, FORBIDDEN_ORIGIN_HTTP_STATUS, SLOW_DOWN_CLOSE_CODES } from './core/codes';
+export type { ConnectionParams, ParsedConnectionParams } from './core/connection-params';
+export { connectionParamsSchema } from './core/connection-params';
+export {
+  type AnyTetherRouter,
+  type ConnectionHealth,
+  connectionHealthSchema,
+  connectionRouter,
+  type RenewInput,
+  type RenewResult,
+  type WithConnectionRouter,
+  withConnectionRouter,
+} from './core/connection-router';
+export { formatError, INTERNAL_ERROR_MESSAGE, SessionEndError, type ValidationIssue } from './core/errors';
+export type { SessionContext, SessionControls, Transport } from './core/session';
+export { storableText } from './core/storable-text';
+export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './core/version';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router';
 export { createAppRouter } from './router';
-export type { AuthSession, Credentials, RefreshInput, RenewInput, RenewResult } from './schemas/auth';
+export type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
 export type { User, UserRef } from './schemas/common';
-export { idempotencyKeySchema, LIMITS, storableText } from './schemas/common';
+export { idempotencyKeySchema, LIMITS } from './schemas/common';
 export type {
   RoomEvent,
   RoomEventsInput,
@@ -44,9 +58,5 @@ export type {
 } from './schemas/messages';
 export type { Presence, TypingInput } from './schemas/presence';
 export type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput, RoomVisibility } from './schemas/rooms';
-export type { Health } from './schemas/system';
 export type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
-export type { Services } from './services';
-export type { ValidationIssue } from './trpc';
-export { INTERNAL_ERROR_MESSAGE } from './trpc';
-export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './version';
+export type { Services, StreamScope } from './services';

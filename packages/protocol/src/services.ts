@@ -1,3 +1,4 @@
+import type { TrackedEnvelope } from '@trpc/server';
 import type { IdempotencyScope, Principal, UserPrincipal } from './context';
 import type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
 import type { User } from './schemas/common';
@@ -12,7 +13,6 @@ import type {
 } from './schemas/messages';
 import type { Presence, TypingInput } from './schemas/presence';
 import type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput } from './schemas/rooms';
-import type { Health } from './schemas/system';
 import type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
 
 /**
@@ -22,6 +22,13 @@ import type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tok
  * Mutations that take an `idempotencyKey` also receive its scope (`once`, null
  * without a key): applied at most once per scope, a repeat answered with the first result.
  */
+/** What a subscription's implementation gets: its signal, and a way to end it when an authority ends. */
+export interface StreamScope {
+  signal: AbortSignal;
+  /** Ends the stream with FORBIDDEN `message` when `key` is revoked (say, when its subscriber leaves a private room). */
+  endOnRevoke(key: string, message: string): void;
+}
+
 export interface Services {
   auth: {
     signUp(input: Credentials): Promise<AuthSession>;
@@ -40,11 +47,15 @@ export interface Services {
     /**
      * Checks access (rejecting before the subscription starts), then returns a stream that
      * replays `seq > afterSeq`, yields one `synced` marker, and goes live: each event once
-     * and in seq order, until `signal` aborts.
+     * and in seq order, tracked by its seq, until the scope's signal aborts.
      */
-    events(principal: Principal, query: RoomEventsQuery, signal: AbortSignal): Promise<AsyncIterable<RoomStreamItem>>;
+    events(
+      principal: Principal,
+      query: RoomEventsQuery,
+      scope: StreamScope,
+    ): Promise<AsyncIterable<TrackedEnvelope<RoomStreamItem>>>;
     /** Marks the principal present while the stream runs; yields a snapshot now and on every change. */
-    presence(principal: Principal, input: RoomRefInput, signal: AbortSignal): Promise<AsyncIterable<Presence>>;
+    presence(principal: Principal, input: RoomRefInput, scope: StreamScope): Promise<AsyncIterable<Presence>>;
     /** The principal is typing: shown to others for a few seconds, or until they send. */
     typing(principal: Principal, input: TypingInput): Promise<void>;
   };
@@ -53,9 +64,6 @@ export interface Services {
     edit(principal: Principal, input: EditMessageInput, once: IdempotencyScope | null): Promise<Message>;
     delete(principal: Principal, input: DeleteMessageInput, once: IdempotencyScope | null): Promise<void>;
     list(principal: Principal, input: ListMessagesInput): Promise<MessagePage>;
-  };
-  system: {
-    health(): Promise<Health>;
   };
   /** Service tokens: admins only (the service throws FORBIDDEN for others). */
   tokens: {

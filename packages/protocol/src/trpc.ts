@@ -1,38 +1,13 @@
 import { initTRPC, TRPCError } from '@trpc/server';
 import superjson from 'superjson';
-import { z } from 'zod';
 import type { Context, IdempotencyScope, Principal, Scope, UserPrincipal } from './context';
-
-/** Validation issues as they travel in `error.data.zodIssues`. */
-export interface ValidationIssue {
-  code: string;
-  path: PropertyKey[];
-  message: string;
-}
-
-function validationIssues(cause: unknown): ValidationIssue[] | null {
-  if (!(cause instanceof z.ZodError)) return null;
-  return cause.issues.map(({ code, path, message }) => ({ code, path, message }));
-}
-
-/** What a client sees of an unexpected failure; the server logs the real message with its context. */
-export const INTERNAL_ERROR_MESSAGE = 'internal server error';
+import { formatError } from './core/errors';
 
 const t = initTRPC.context<Context>().create({
   transformer: superjson,
   // Stack traces never travel: the server logs them instead.
   isDev: false,
-  errorFormatter({ shape, error }) {
-    return {
-      ...shape,
-      // An unexpected error's message may be driver or library text: it never reaches a client.
-      message: error.code === 'INTERNAL_SERVER_ERROR' ? INTERNAL_ERROR_MESSAGE : shape.message,
-      data: {
-        ...shape.data,
-        zodIssues: error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null,
-      },
-    };
-  },
+  errorFormatter: formatError,
 });
 
 export const router = t.router;
@@ -98,22 +73,3 @@ export function scopedProcedure(scope: Scope) {
     return next({ ctx: { principal: principal satisfies Principal } });
   });
 }
-
-/**
- * Subscriptions count against the connection's limit for as long as they run.
- * One refused at setup (FORBIDDEN, NOT_FOUND, bad input) never runs, so its slot is freed at once.
- */
-const admitWhileRunning = t.middleware(async ({ ctx, signal, next }) => {
-  const release = ctx.connection && signal ? ctx.connection.admitSubscription(signal) : null;
-  const result = await next();
-  if (!result.ok) release?.();
-  return result;
-});
-
-/** Subscriptions people and scoped services may both open. */
-export function scopedSubscription(scope: Scope) {
-  return scopedProcedure(scope).use(admitWhileRunning);
-}
-
-/** Subscriptions for people only. */
-export const subscriptionProcedure = authedProcedure.use(admitWhileRunning);

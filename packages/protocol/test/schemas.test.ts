@@ -32,8 +32,8 @@ describe('schemas say what was expected', () => {
   });
 
   it('reads connectionParams as strings, the way tRPC carries them', () => {
-    expect(connectionParamsSchema.parse({ protocolVersion: '1', token: 't' })).toEqual({
-      protocolVersion: 1,
+    expect(connectionParamsSchema.parse({ protocolVersion: '2', token: 't' })).toEqual({
+      protocolVersion: 2,
       token: 't',
     });
     expect(connectionParamsSchema.safeParse({ protocolVersion: 'one' }).success).toBe(false);

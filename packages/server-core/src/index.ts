@@ -4,9 +4,13 @@
  */
 export type { Bus } from './bus/bus';
 export { createMemoryBus } from './bus/memory-bus';
+export { createHttpHandler, type HttpHandlerOptions } from './http/http-handler';
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
-export { createLogger, type Logger, type LogLevel } from './logger';
+export { createLogger, flushLogger, type Logger, type LogLevel } from './logger';
+export { createMetrics, type Metrics, noopMetrics, type TransportMetrics } from './observability/metrics';
 export { toPublicError, withPublicErrors } from './public-errors';
+export { type Authenticate, type Credential, unauthorized } from './session/credential';
+export { createSessionCore, revokeSessions, type SessionCore, type SessionCoreOptions } from './session-core';
 export { type ApplyBatch, createGroupCommit, type GroupCommit, type Outcome, type WriteTx } from './store/group-commit';
 export { IdempotencyConflictError, sweepIdempotencyKeys } from './store/idempotency';
 export { type Migration, migrate } from './store/migrate';
@@ -18,6 +22,3 @@ export { isUniqueViolation, StoreError } from './store/store-errors';
 export { AsyncQueue } from './streams/async-queue';
 export { appendEvents, lastSeq, readEvents, type SequencedEvent } from './streams/event-log';
 export { resumableStream } from './streams/resumable-stream';
-export { type Authenticate, type Credential, createHttpContext, unauthorized } from './transport/context';
-export { createHttpHandler } from './transport/http-handler';
-export { createWebSocketTransport } from './transport/websocket-server';

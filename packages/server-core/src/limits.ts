@@ -1,15 +1,36 @@
-/** Per-connection limits of the WebSocket transport (design.md, "Protecting the server"). */
+/**
+ * Every limit of the session core, on every transport (design.md,
+ * "Protecting the server"). The table in docs/ARCHITECTURE.md lists them with
+ * their settings and what a client sees when one is hit.
+ */
 export interface Limits {
+  /** Largest WebSocket message or HTTP body. */
   maxPayloadBytes: number;
+  /** Open WebSocket connections and SSE streams on this process. */
   maxConnections: number;
+  /** ... from one remote address. */
+  maxConnectionsPerAddress: number;
+  /** ... of one principal (a user, a service token's bot). */
+  maxConnectionsPerPrincipal: number;
+  /** A WebSocket must send connectionParams within this. */
   handshakeTimeoutMs: number;
   maxSubscriptionsPerConnection: number;
-  /** Sustained messages per second a connection may send (token bucket refill). */
+  /** Running subscriptions of one principal over all its connections, WebSocket and SSE. */
+  maxSubscriptionsPerPrincipal: number;
+  /** Sustained calls per second one WebSocket connection may make (token bucket refill). */
   messagesPerSecond: number;
-  /** Messages a connection may send at once (token bucket size). */
+  /** Calls a WebSocket connection may make at once (token bucket size). */
   messageBurst: number;
-  /** Unsent bytes queued for one connection before it is closed as a slow consumer. */
+  /** Calls in one WebSocket frame or one HTTP batch. */
+  maxCallsPerFrame: number;
+  /** Sustained HTTP calls per second from one remote address (a batch costs one per call). */
+  httpCallsPerSecond: number;
+  /** HTTP calls one address may make at once. */
+  httpCallBurst: number;
+  /** Unsent bytes queued for one connection before it is ended as a slow consumer. */
   sendBufferBytes: number;
+  /** Past this many unsent bytes, ephemeral events (untracked: presence, typing) wait; only the latest is sent once the reader catches up. */
+  ephemeralBufferBytes: number;
 }
 
 export interface Heartbeat {
@@ -22,12 +43,19 @@ export interface Heartbeat {
 export const DEFAULT_LIMITS: Limits = {
   maxPayloadBytes: 1024 * 1024,
   maxConnections: 10_000,
+  maxConnectionsPerAddress: 500,
+  maxConnectionsPerPrincipal: 100,
   handshakeTimeoutMs: 5_000,
   maxSubscriptionsPerConnection: 100,
+  maxSubscriptionsPerPrincipal: 1_000,
   messagesPerSecond: 50,
   // Room for a reconnect's resubscribe batch (up to maxSubscriptionsPerConnection calls at once).
   messageBurst: 250,
+  maxCallsPerFrame: 200,
+  httpCallsPerSecond: 100,
+  httpCallBurst: 500,
   sendBufferBytes: 4 * 1024 * 1024,
+  ephemeralBufferBytes: 256 * 1024,
 };
 
 export const DEFAULT_HEARTBEAT: Heartbeat = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

@@ -18,34 +18,21 @@ export function toPublicError(error: unknown): unknown {
   return error;
 }
 
-function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
-  return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
-}
-
-async function* publicIterable<T>(source: AsyncIterable<T>): AsyncGenerator<T, void, undefined> {
-  try {
-    yield* source;
-  } catch (error) {
-    throw toPublicError(error);
-  }
-}
-
-type ServiceGroups = Record<string, Record<string, (...args: never[]) => Promise<unknown>>>;
-
 /**
- * Wraps every function of every service group so that its failures, and those
- * of the streams it returns, reach clients through `toPublicError`.
+ * Wraps every function of every service group so that its failures reach
+ * clients through `toPublicError`. The streams they return are not wrapped:
+ * the session core maps a stream's failure the same way, without a generator
+ * between every item and its subscriber.
  */
-export function withPublicErrors<S extends ServiceGroups>(services: S): S {
+export function withPublicErrors<S extends object>(services: S): S {
   const wrapped: Record<string, Record<string, unknown>> = {};
   for (const [group, functions] of Object.entries(services)) {
     wrapped[group] = Object.fromEntries(
-      Object.entries(functions).map(([name, fn]) => [
+      Object.entries(functions as Record<string, (...args: never[]) => Promise<unknown>>).map(([name, fn]) => [
         name,
         async (...args: never[]) => {
           try {
-            const result = await fn(...args);
-            return isAsyncIterable(result) ? publicIterable(result) : result;
+            return await fn(...args);
           } catch (error) {
             throw toPublicError(error);
           }

@@ -17,10 +17,10 @@ export const status: Command = async (ctx, args) => {
   const api = ctx.anonymous();
   // The best of three round trips: the first includes opening the connection.
   const latencies: number[] = [];
-  let health = await api.system.health.query();
+  let health = await api.connection.health.query();
   for (let i = 0; i < 3; i += 1) {
     const started = performance.now();
-    health = await api.system.health.query();
+    health = await api.connection.health.query();
     latencies.push(performance.now() - started);
   }
   const latencyMs = Math.round(Math.min(...latencies) * 10) / 10;

@@ -4,10 +4,17 @@ import { errors, jwtVerify, SignJWT } from 'jose';
 const ISSUER = 'tether';
 const AUDIENCE = 'tether:access';
 
+/** An access token's claims: who, until when, and the sign-in (refresh-token family) it belongs to. */
+export interface AccessClaims {
+  principal: Principal;
+  expiresAt: Date;
+  signInId: string;
+}
+
 export interface AccessTokens {
-  issue(principal: Principal): Promise<{ token: string; expiresAt: Date }>;
+  issue(principal: Principal, signInId: string): Promise<{ token: string; expiresAt: Date }>;
   /** Throws `InvalidAccessToken` for a forged, malformed or expired token. */
-  verify(token: string): Promise<{ principal: Principal; expiresAt: Date }>;
+  verify(token: string): Promise<AccessClaims>;
 }
 
 export class InvalidAccessToken extends Error {
@@ -20,10 +27,10 @@ export class InvalidAccessToken extends Error {
 export function createAccessTokens(options: { secret: Uint8Array; ttlSeconds: number }): AccessTokens {
   const { secret, ttlSeconds } = options;
   return {
-    async issue(principal) {
+    async issue(principal, signInId) {
       // JWT `exp` has whole seconds: report exactly that instant, or a client would renew too late.
       const expiresAt = new Date(Math.floor(Date.now() / 1000 + ttlSeconds) * 1000);
-      const token = await new SignJWT({ name: principal.username, kind: principal.kind })
+      const token = await new SignJWT({ name: principal.username, kind: principal.kind, sid: signInId })
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(principal.userId)
         .setIssuer(ISSUER)
@@ -40,11 +47,21 @@ export function createAccessTokens(options: { secret: Uint8Array; ttlSeconds: nu
           audience: AUDIENCE,
           algorithms: ['HS256'],
         });
-        const { kind, sub, name, exp } = payload;
-        if (kind !== 'user' || typeof sub !== 'string' || typeof name !== 'string' || typeof exp !== 'number') {
+        const { kind, sub, name, exp, sid } = payload;
+        if (
+          kind !== 'user' ||
+          typeof sub !== 'string' ||
+          typeof name !== 'string' ||
+          typeof exp !== 'number' ||
+          typeof sid !== 'string'
+        ) {
           throw new InvalidAccessToken('invalid');
         }
-        return { principal: { kind: 'user', userId: sub, username: name }, expiresAt: new Date(exp * 1000) };
+        return {
+          principal: { kind: 'user', userId: sub, username: name },
+          expiresAt: new Date(exp * 1000),
+          signInId: sid,
+        };
       } catch (error) {
         if (error instanceof InvalidAccessToken) throw error;
         throw new InvalidAccessToken(error instanceof errors.JWTExpired ? 'expired' : 'invalid');

@@ -27,7 +27,12 @@ const unauthorized = (message: string) => new TRPCError({ code: 'UNAUTHORIZED', 
 interface SessionOpened {
   user: User;
   refreshToken: string;
+  /** The refresh-token family: one sign-in, however often it is refreshed. */
+  signInId: string;
 }
+
+/** The revocation key that ends every open session of one sign-in. */
+export const signInRevocationKey = (signInId: string) => `sign-in:${signInId}`;
 
 /** Arbitrary constant for the advisory lock that lets one first sign-up at a time decide who is admin. */
 const ADMIN_BOOTSTRAP_LOCK_KEY = 7_461_727;
@@ -37,6 +42,8 @@ export interface AuthServiceOptions {
   writes: GroupCommit;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
+  /** Ends open sessions bound to a revocation key, on every server process. */
+  revoke(key: string, message: string): Promise<void>;
 }
 
 /** Sign-up, sign-in and rotating refresh tokens. A reused refresh token revokes its whole family. */
@@ -45,6 +52,7 @@ export function createAuthService({
   writes,
   accessTokens,
   refreshTokenTtlDays,
+  revoke,
 }: AuthServiceOptions): Services['auth'] {
   /** Records a new refresh token for `user` in `tx`. */
   async function openSession(tx: Queryable, user: User, familyId: string): Promise<SessionOpened> {
@@ -54,13 +62,13 @@ export function createAuthService({
        VALUES ($1, $2, $3, now() + make_interval(days => $4))`,
       [hashRefreshToken(refreshToken), user.id, familyId, refreshTokenTtlDays],
     );
-    return { user, refreshToken };
+    return { user, refreshToken, signInId: familyId };
   }
 
   /** Signs the access token once the session is committed: signing has no place inside a write batch. */
-  async function withAccessToken({ user, refreshToken }: SessionOpened): Promise<AuthSession> {
+  async function withAccessToken({ user, refreshToken, signInId }: SessionOpened): Promise<AuthSession> {
     const principal: Principal = { kind: 'user', userId: user.id, username: user.username };
-    const access = await accessTokens.issue(principal);
+    const access = await accessTokens.issue(principal, signInId);
     return { user, accessToken: access.token, accessTokenExpiresAt: access.expiresAt, refreshToken };
   }
 
@@ -117,7 +125,11 @@ export function createAuthService({
           await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
             token.family_id,
           ]);
-          return { ok: false, error: 'refresh token already used or revoked: sign in again' } as const;
+          return {
+            ok: false,
+            error: 'refresh token already used or revoked: sign in again',
+            revokedSignIn: token.family_id,
+          } as const;
         }
         if (token.expired) return { ok: false, error: 'refresh token expired: sign in again' } as const;
         await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [
@@ -130,18 +142,24 @@ export function createAuthService({
         return { ok: true, session: await openSession(tx, toUser(user), token.family_id) } as const;
       });
       // The family revocation above must commit, so the error is thrown after the transaction.
-      if (!outcome.ok) throw unauthorized(outcome.error);
+      if (!outcome.ok) {
+        const revokedSignIn = 'revokedSignIn' in outcome ? outcome.revokedSignIn : undefined;
+        if (revokedSignIn) await revoke(signInRevocationKey(revokedSignIn), 'this sign-in was revoked: sign in again');
+        throw unauthorized(outcome.error);
+      }
       return withAccessToken(outcome.session);
     },
 
     async signOut({ refreshToken }) {
-      await writes.run((tx) =>
-        tx.query(
+      const [signedOut] = await writes.run((tx) =>
+        tx.query<{ family_id: string }>(
           `UPDATE refresh_tokens SET revoked_at = now()
-           WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL`,
+           WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL
+           RETURNING family_id`,
           [hashRefreshToken(refreshToken)],
         ),
       );
+      if (signedOut) await revoke(signInRevocationKey(signedOut.family_id), 'signed out');
     },
 
     async me(principal) {

@@ -15,17 +15,19 @@ export interface ChatServicesOptions {
   bus: Bus;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
+  /** Ends open sessions and streams bound to a revocation key, on every server process. */
+  revoke(key: string, message: string): Promise<void>;
 }
 
-/** The chat domain: everything in `Services` but the generic `system`. */
-export function createChatServices(options: ChatServicesOptions): Omit<Services, 'system'> {
-  const { store, writes, bus, accessTokens, refreshTokenTtlDays } = options;
+/** The chat domain: everything in `Services`. */
+export function createChatServices(options: ChatServicesOptions): Services {
+  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revoke } = options;
   const events = createRoomEventLog(store, bus);
   const presence = createPresence(bus);
   return {
-    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays }),
-    rooms: createRoomsService({ store, writes, events, presence }),
+    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revoke }),
+    rooms: createRoomsService({ store, writes, events, presence, revoke }),
     messages: createMessagesService({ store, writes, events, presence }),
-    tokens: createTokensService({ store, writes, events }),
+    tokens: createTokensService({ store, writes, events, revoke }),
   };
 }

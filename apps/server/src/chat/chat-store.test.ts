@@ -21,7 +21,7 @@ async function deadlockCount(store: Store): Promise<number> {
 
 describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engine) => {
   let store: Store;
-  let chat: Omit<Services, 'system'>;
+  let chat: Services;
   let alice: Principal;
   let roomId: string;
 
@@ -33,6 +33,8 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
       bus: createMemoryBus(),
       accessTokens: createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }),
       refreshTokenTtlDays: 1,
+      // No sessions are open in these tests: revocations have no one to reach.
+      revoke: async () => {},
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' });
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };

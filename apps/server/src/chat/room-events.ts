@@ -1,6 +1,7 @@
 import type { RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
 import type { Bus, Store, WriteTx } from '@tether/server-core';
 import { appendEvents, lastSeq, readEvents, resumableStream } from '@tether/server-core';
+import type { TrackedEnvelope } from '@trpc/server';
 
 /** A room's event stream id in the event log, and its bus topic. */
 export const roomStreamId = (roomId: string) => `room:${roomId}`;
@@ -14,8 +15,8 @@ export interface RoomAppend<E extends RoomEvent> {
 export interface RoomEventLog {
   /** Appends events to their rooms inside `tx` (each gets its room's next seq); published once `tx` commits. */
   append<E extends RoomEvent>(tx: WriteTx, appends: ReadonlyArray<RoomAppend<E>>): Promise<E[]>;
-  /** Replay-then-live stream of one room's events, each once and in seq order. */
-  stream(query: RoomEventsQuery, signal: AbortSignal): AsyncIterable<RoomStreamItem>;
+  /** Replay-then-live stream of one room's events, each once, in seq order and tracked by its seq. */
+  stream(query: RoomEventsQuery, signal: AbortSignal): AsyncIterable<TrackedEnvelope<RoomStreamItem>>;
 }
 
 export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {

@@ -3,12 +3,15 @@ import type { Member, Principal, Services, UserRef } from '@tether/protocol';
 import type { GroupCommit, Store, WriteTx } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
-import { whileMember } from './member-stream';
 import type { PresenceTracker } from './presence';
 import { findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
 import type { RoomEventLog } from './room-events';
 
 const userRef = (principal: Principal): UserRef => ({ id: principal.userId, username: principal.username });
+
+/** The revocation key that ends a member's streams of a private room when they leave it. */
+const membershipRevocationKey = (roomId: string, userId: string) => `room-member:${roomId}:${userId}`;
+const LEFT_PRIVATE_ROOM = 'you left this private room';
 
 /** Adds a member and records `member.joined`; a no-op for an existing member. */
 async function addMember(tx: WriteTx, events: RoomEventLog, roomId: string, user: UserRef): Promise<Member> {
@@ -35,11 +38,14 @@ export function createRoomsService({
   writes,
   events,
   presence,
+  revoke,
 }: {
   store: Store;
   writes: GroupCommit;
   events: RoomEventLog;
   presence: PresenceTracker;
+  /** Ends open streams bound to a revocation key, on every server process. */
+  revoke(key: string, message: string): Promise<void>;
 }): Services['rooms'] {
   return {
     async create(principal, input, once) {
@@ -74,15 +80,21 @@ export function createRoomsService({
 
     async leave(principal, { roomId }) {
       await writes.run(async (tx) => {
-        await findRoom(tx, principal.userId, roomId);
+        const room = await findRoom(tx, principal.userId, roomId);
         const removed = await tx.query(
           'DELETE FROM room_members WHERE room_id = $1 AND user_id = $2 RETURNING user_id',
           [roomId, principal.userId],
         );
-        if (removed.length > 0) {
-          await events.append(tx, [
-            { roomId, build: (seq, at) => ({ type: 'member.left', roomId, seq, at, member: userRef(principal) }) },
-          ]);
+        if (removed.length === 0) return;
+        await events.append(tx, [
+          { roomId, build: (seq, at) => ({ type: 'member.left', roomId, seq, at, member: userRef(principal) }) },
+        ]);
+        // Everyone may read a public room; a private one's streams end with the membership, right
+        // after the `member.left` event (published first: effects run in the order they were added).
+        if (room.visibility === 'private') {
+          tx.afterCommit(() => {
+            revoke(membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM).catch(() => {});
+          });
         }
       });
     },
@@ -105,15 +117,17 @@ export function createRoomsService({
       return rows.map((row) => ({ user: { id: row.id, username: row.username }, joinedAt: row.joined_at }));
     },
 
-    async events(principal, query, signal) {
-      const room = await roomForReading(store, principal.userId, query.roomId);
-      const isMember = async () => (await findRoom(store, principal.userId, room.id)).isMember;
-      return whileMember(room, principal, events.stream(query, signal), isMember);
+    async events(principal, query, scope) {
+      // Bound before access is checked, so a leave between the check and the stream cannot be missed.
+      scope.endOnRevoke(membershipRevocationKey(query.roomId, principal.userId), LEFT_PRIVATE_ROOM);
+      await roomForReading(store, principal.userId, query.roomId);
+      return events.stream(query, scope.signal);
     },
 
-    async presence(principal, { roomId }, signal) {
+    async presence(principal, { roomId }, scope) {
+      scope.endOnRevoke(membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM);
       await roomForReading(store, principal.userId, roomId);
-      return presence.stream(roomId, userRef(principal), signal);
+      return presence.stream(roomId, userRef(principal), scope.signal);
     },
 
     async typing(principal, { roomId }) {

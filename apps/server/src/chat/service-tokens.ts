@@ -7,5 +7,5 @@ export const isServiceToken = (token: string) => token.startsWith(PREFIX);
 export const newServiceToken = () => `${PREFIX}${randomBytes(32).toString('base64url')}`;
 export const hashServiceToken = (token: string) => createHash('sha256').update(token).digest('base64url');
 
-/** They do not expire (revocation ends them): "expires" far in the future for the session timer. */
-export const SERVICE_TOKEN_EXPIRY = new Date('9999-12-31T00:00:00Z');
+/** The revocation key that ends every open session of one service token. */
+export const serviceTokenRevocationKey = (tokenId: string) => `service-token:${tokenId}`;

@@ -4,7 +4,7 @@ import type { GroupCommit, Queryable, Store } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { RoomEventLog } from './room-events';
-import { hashServiceToken, newServiceToken } from './service-tokens';
+import { hashServiceToken, newServiceToken, serviceTokenRevocationKey } from './service-tokens';
 
 interface TokenRow {
   id: string;
@@ -41,10 +41,13 @@ export function createTokensService({
   store,
   writes,
   events,
+  revoke: revokeSessions,
 }: {
   store: Store;
   writes: GroupCommit;
   events: RoomEventLog;
+  /** Ends open sessions bound to a revocation key, on every server process. */
+  revoke(key: string, message: string): Promise<void>;
 }): Services['tokens'] {
   return {
     async create(principal, { name, scopes, roomIds }) {
@@ -100,6 +103,7 @@ export function createTokensService({
         ]),
       );
       if (revoked.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such active token' });
+      await revokeSessions(serviceTokenRevocationKey(id), 'service token revoked');
     },
   };
 }

@@ -64,10 +64,10 @@ describe('a reader that stops reading', () => {
         await alice.client.trpc.messages.send.mutate({ roomId: room.id, body, idempotencyKey: `${room.id}-${i}` })
       ).seq;
       if (i % 10 === 0)
-        maxUnsent = Math.max(maxUnsent, (await alice.client.trpc.system.health.query()).sendBufferBytes);
+        maxUnsent = Math.max(maxUnsent, (await alice.client.trpc.connection.health.query()).sendBufferBytes);
     }
     const cut = await server.waitForLog(
-      (line) => line.event === 'ws.limit_exceeded' && line.code === CloseCode.SlowConsumer,
+      (line) => line.event === 'session.limit_exceeded' && line.code === CloseCode.SlowConsumer,
     );
     // Cut as soon as its queue passed the cap: at most the cap plus the event that crossed it.
     expect(cut.bufferedBytes).toBeLessThanOrEqual(SEND_BUFFER_CAP + fanOutPerEvent);
@@ -99,11 +99,11 @@ describe('a client that floods', () => {
     const flooder = await openRawSocket(`${server.wsUrl}?connectionParams=1`);
     flooder.send(connectionParamsMessage({ protocolVersion: CURRENT_PROTOCOL_VERSION }));
     for (let id = 1; id <= 1_000; id += 1) {
-      flooder.send({ id, method: 'query', params: { path: 'system.health', input: { json: null } } });
+      flooder.send({ id, method: 'query', params: { path: 'connection.health', input: { json: null } } });
     }
     const closed = await flooder.waitForClose();
     expect(closed.code).toBe(CloseCode.RateLimited);
-    expect((await bystander.trpc.system.health.query()).status).toBe('ok');
+    expect((await bystander.trpc.connection.health.query()).status).toBe('ok');
     expect(bystander.status.get().state).toBe('connected');
   });
 });

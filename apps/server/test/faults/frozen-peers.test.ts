@@ -68,7 +68,7 @@ describe('a frozen client (SIGSTOP)', () => {
       name: `frozen-${randomUUID().slice(0, 8)}`,
       visibility: 'public',
     });
-    const connections = async () => (await alice.client.trpc.system.health.query()).connections;
+    const connections = async () => (await alice.client.trpc.connection.health.query()).connections;
     const before = await connections();
     // Alice's client is idle between calls: it must answer the server's pings, or it would be cut too.
     const aliceStates: string[] = [];
@@ -98,7 +98,7 @@ describe('a frozen client (SIGSTOP)', () => {
 
       child.kill('SIGSTOP');
       const closed = await server.waitForLog(
-        (line) => line.event === 'ws.close' && line.client === 'subscriber-process',
+        (line) => line.event === 'session.close' && line.client === 'subscriber-process',
       );
       // Terminated without a close handshake: the frozen peer could not answer one.
       expect(closed.code).toBe(1006);

@@ -78,7 +78,7 @@ describe('access token expiry on an open socket', () => {
     });
     await observer.untilSeq(sent.seq);
     expect(statuses.filter((s) => s.state !== 'connected')).toEqual([]);
-    const closes = server.logs.filter((line) => line.event === 'ws.close' && line.client === 'renewing-client');
+    const closes = server.logs.filter((line) => line.event === 'session.close' && line.client === 'renewing-client');
     expect(closes).toEqual([]);
   });
 

@@ -11,8 +11,14 @@ export interface RawSocket {
 }
 
 /** A protocol-level client for wire tests: no tRPC client logic in the way. */
-export async function openRawSocket(url: string, options: { origin?: string } = {}): Promise<RawSocket> {
-  const socket = new WebSocket(url, options.origin ? { origin: options.origin } : {});
+export async function openRawSocket(
+  url: string,
+  options: { origin?: string; localAddress?: string } = {},
+): Promise<RawSocket> {
+  const socket = new WebSocket(url, {
+    ...(options.origin ? { origin: options.origin } : {}),
+    ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+  });
   const received: Record<string, unknown>[] = [];
   const waiters: Array<{
     predicate: (m: Record<string, unknown>) => boolean;

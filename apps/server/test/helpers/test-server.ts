@@ -3,8 +3,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTetherClient, type TetherClient, type TetherClientOptions } from '@tether/client/node';
-import { type AuthSession, PROTOCOL_VERSION } from '@tether/protocol';
+import { type AppRouter, type AuthSession, PROTOCOL_VERSION } from '@tether/protocol';
 import { createLogger } from '@tether/server-core';
+import { createTRPCClient, httpLink } from '@trpc/client';
+import superjson from 'superjson';
 import { startServer, type TetherServer } from '../../src/app';
 import { type Config, DEFAULT_DATABASE, DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '../../src/config';
 
@@ -31,6 +33,8 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     databaseSchema: undefined,
     redisUrl: undefined,
     allowedOrigins: [],
+    trustedProxies: [],
+    serviceTokenRecheckMs: 60_000,
     tokenSecret: randomBytes(32).toString('base64url'),
     accessTokenTtlSeconds: 900,
     refreshTokenTtlDays: 30,
@@ -94,3 +98,16 @@ export async function signUpUser(
 }
 
 export const CURRENT_PROTOCOL_VERSION = String(PROTOCOL_VERSION);
+
+/** The stock tRPC HTTP client against `baseUrl`, with a bearer token when given. */
+export function httpClient(baseUrl: string, token?: string) {
+  return createTRPCClient<AppRouter>({
+    links: [
+      httpLink({
+        url: `${baseUrl}/trpc`,
+        transformer: superjson,
+        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+      }),
+    ],
+  });
+}

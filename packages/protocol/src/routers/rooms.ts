@@ -1,6 +1,6 @@
-import { tracked } from '@trpc/server';
 import { z } from 'zod';
-import { type RoomStreamItem, roomEventsInputSchema } from '../schemas/events';
+import type { Context } from '../context';
+import { roomEventsInputSchema } from '../schemas/events';
 import { typingInputSchema } from '../schemas/presence';
 import {
   createRoomInputSchema,
@@ -9,11 +9,16 @@ import {
   roomRefInputSchema,
   roomSchema,
 } from '../schemas/rooms';
-import type { Services } from '../services';
-import { authedProcedure, onceByKey, router, scopedSubscription, subscriptionProcedure } from '../trpc';
+import type { Services, StreamScope } from '../services';
+import { authedProcedure, onceByKey, router, scopedProcedure } from '../trpc';
 
-async function* trackBySeq(events: AsyncIterable<RoomStreamItem>) {
-  for await (const event of events) yield tracked(String(event.seq), event);
+/** The scope a subscription's service sees: its signal, bound to the session that runs it. */
+function streamScope(ctx: Context, signal: AbortSignal | undefined): StreamScope {
+  const scoped = signal ?? new AbortController().signal;
+  return {
+    signal: scoped,
+    endOnRevoke: (key, message) => ctx.session.endOnRevoke(scoped, key, message),
+  };
 }
 
 export function createRoomsRouter(rooms: Services['rooms']) {
@@ -41,21 +46,17 @@ export function createRoomsRouter(rooms: Services['rooms']) {
       .output(z.array(memberSchema))
       .query(({ ctx, input }) => rooms.members(ctx.principal, input)),
     /** Durable room events, each tracked by its seq so a reconnect resumes with `lastEventId`. */
-    events: scopedSubscription('messages:read')
+    events: scopedProcedure('messages:read')
       .input(roomEventsInputSchema)
-      .subscription(async ({ ctx, input, signal }) => {
+      .subscription(({ ctx, input, signal }) => {
         const afterSeq = input.lastEventId == null ? null : Number(input.lastEventId);
-        const query = { roomId: input.roomId, afterSeq };
-        // Awaited here so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
-        const events = await rooms.events(ctx.principal, query, signal ?? new AbortController().signal);
-        return trackBySeq(events);
+        // Awaited by tRPC, so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
+        return rooms.events(ctx.principal, { roomId: input.roomId, afterSeq }, streamScope(ctx, signal));
       }),
     /** Ephemeral snapshots, untracked and apart from `events`, so they never move its resume point. */
-    presence: subscriptionProcedure
+    presence: authedProcedure
       .input(roomRefInputSchema)
-      .subscription(async ({ ctx, input, signal }) =>
-        rooms.presence(ctx.principal, input, signal ?? new AbortController().signal),
-      ),
+      .subscription(({ ctx, input, signal }) => rooms.presence(ctx.principal, input, streamScope(ctx, signal))),
     typing: authedProcedure
       .input(typingInputSchema)
       .output(z.void())

@@ -23,13 +23,3 @@ export const authSessionSchema = z.object({
   refreshToken: z.string(),
 });
 export type AuthSession = z.infer<typeof authSessionSchema>;
-
-export const renewInputSchema = z.object({
-  accessToken: storableText('accessToken')
-    .min(1, 'accessToken is required')
-    .describe('a fresh access token for the same user'),
-});
-export type RenewInput = z.infer<typeof renewInputSchema>;
-
-export const renewResultSchema = z.object({ expiresAt: z.date() });
-export type RenewResult = z.infer<typeof renewResultSchema>;

@@ -53,7 +53,10 @@ describe('resumable stream', () => {
       const items: string[] = [];
       for (let i = 0; i < count; i += 1) {
         const { value } = await iterator.next();
-        items.push(`${value?.seq}:${value?.text}`);
+        const [id, item] = value ?? [];
+        // Every item is tracked by its seq, the resume point a client sends back.
+        expect(id).toBe(String(item?.seq));
+        items.push(`${item?.seq}:${item?.text}`);
       }
       return items;
     };

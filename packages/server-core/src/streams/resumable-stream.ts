@@ -1,3 +1,4 @@
+import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { Bus } from '../bus/bus';
 import { AsyncQueue } from './async-queue';
 import type { SequencedEvent } from './event-log';
@@ -24,11 +25,13 @@ export interface ResumableStreamOptions<E extends SequencedEvent, M extends Sequ
  * from the store, mark the hand-over with `synced`, then drain live events,
  * skipping what was replayed. A live
  * event ahead of the next expected seq triggers a gap read from the store,
- * so order holds even when publishers are out of order.
+ * so order holds even when publishers are out of order. Every item is tracked
+ * by its seq (the `synced` marker by the last seq delivered), so a client
+ * that reconnects resumes with `lastEventId`.
  */
 export async function* resumableStream<E extends SequencedEvent, M extends SequencedEvent>(
   options: ResumableStreamOptions<E, M>,
-): AsyncGenerator<E | M, void, undefined> {
+): AsyncGenerator<TrackedEnvelope<E | M>, void, undefined> {
   const { bus, topic, read, signal, pageSize = 500 } = options;
   const live = new AsyncQueue<E>(signal);
   // Only the event log's writer publishes on this topic, always with an E.
@@ -42,13 +45,13 @@ export async function* resumableStream<E extends SequencedEvent, M extends Seque
       for (;;) {
         const page = await read({ afterSeq: nextSeq - 1, limit: pageSize });
         for (const event of page) {
-          yield event;
+          yield tracked(String(event.seq), event);
           nextSeq = event.seq + 1;
         }
         if (page.length < pageSize || signal.aborted) break;
       }
     }
-    yield options.synced(nextSeq - 1);
+    yield tracked(String(nextSeq - 1), options.synced(nextSeq - 1));
     for (let event = await live.next(); event; event = await live.next()) {
       if (event.seq < nextSeq) continue;
       if (event.seq > nextSeq) {
@@ -56,14 +59,14 @@ export async function* resumableStream<E extends SequencedEvent, M extends Seque
         const missing = await read({ afterSeq: nextSeq - 1, untilSeq: event.seq - 1, limit: event.seq - nextSeq });
         for (const gapEvent of missing) {
           if (gapEvent.seq !== nextSeq) break;
-          yield gapEvent;
+          yield tracked(String(gapEvent.seq), gapEvent);
           nextSeq += 1;
         }
         if (nextSeq !== event.seq) {
           throw new Error(`${topic}: events ${nextSeq}..${event.seq - 1} missing from the store`);
         }
       }
-      yield event;
+      yield tracked(String(event.seq), event);
       nextSeq = event.seq + 1;
     }
   } finally {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { storableText } from './schemas/common';
+import { storableText } from './storable-text';
 
 /**
  * The first WebSocket message (tRPC `connectionParams`). The token travels here,

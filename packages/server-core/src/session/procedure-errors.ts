@@ -1,3 +1,4 @@
+import type { Transport } from '@tether/protocol';
 import type { TRPCError } from '@trpc/server';
 import type { Logger } from '../logger';
 
@@ -9,7 +10,7 @@ const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
  * error is logged once with its stack (the client only sees "internal server
  * error"); database failures are logged with their cause, at most once per interval.
  */
-export function createProcedureErrorLog(logger: Logger, transport: 'ws' | 'http') {
+export function createProcedureErrorLog(logger: Logger, transport: Transport) {
   let lastUnavailableAt = Number.NEGATIVE_INFINITY;
   let unavailableSince = 0;
   return ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {

@@ -1,21 +1,17 @@
 import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AppRouter } from '@tether/protocol';
-import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import sirv from 'sirv';
-import type { Logger } from '../logger';
-import { type Authenticate, createHttpContext } from './context';
-import { createProcedureErrorLog } from './procedure-errors';
+import type { Metrics } from '../observability/metrics';
 import { requestUrl } from './request-url';
 
 export interface HttpHandlerOptions {
-  router: AppRouter;
-  authenticate: Authenticate;
+  /** Serves `/trpc/*` (the session core's `handleTrpc`). */
+  trpc(req: IncomingMessage, res: ServerResponse, url: URL): void;
   /** Resolves true when the server can serve requests (store reachable, not shutting down). */
   isReady(): Promise<boolean>;
+  /** Rendered at `/metrics` when given. */
+  metrics?: Pick<Metrics, 'render' | 'contentType'>;
   webRoot: string | undefined;
-  maxBodyBytes: number;
-  logger: Logger;
 }
 
 const PLACEHOLDER_PAGE = `<!doctype html><meta charset="utf-8"><title>Tether</title>
@@ -26,28 +22,28 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
 }
 
-/** One port: `/trpc` (HTTP batch + SSE), health probes, and the built web app. */
+/** One port: `/trpc` (HTTP batch + SSE), health probes, `/metrics`, and the built web app. */
 export function createHttpHandler(options: HttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
-  const { router, authenticate, isReady, webRoot, logger } = options;
-  const trpc = createHTTPHandler({
-    router,
-    basePath: '/trpc/',
-    maxBodySize: options.maxBodyBytes,
-    createContext: ({ req }) => createHttpContext(authenticate, req),
-    onError: createProcedureErrorLog(logger, 'http'),
-  });
+  const { isReady, webRoot, metrics } = options;
   const web = webRoot && existsSync(webRoot) ? sirv(webRoot, { single: true, etag: true, gzip: true }) : null;
 
   return (req, res) => {
     const url = requestUrl(req);
     if (!url) return sendJson(res, 400, { error: 'bad request target' });
     const { pathname } = url;
-    if (pathname === '/trpc' || pathname.startsWith('/trpc/')) return trpc(req, res);
+    if (pathname.startsWith('/trpc/')) return options.trpc(req, res, url);
     if (pathname === '/healthz') return sendJson(res, 200, { status: 'ok' });
     if (pathname === '/readyz') {
       isReady().then(
         (ready) => sendJson(res, ready ? 200 : 503, { status: ready ? 'ready' : 'unavailable' }),
         () => sendJson(res, 503, { status: 'unavailable' }),
+      );
+      return;
+    }
+    if (pathname === '/metrics' && metrics) {
+      metrics.render().then(
+        (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
+        () => sendJson(res, 500, { error: 'metrics unavailable' }),
       );
       return;
     }

@@ -4,7 +4,6 @@ import {
   type ParsedConnectionParams,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from '@tether/protocol';
-import type { RawData } from 'ws';
 
 export type HandshakeResult =
   | { ok: true; params: ParsedConnectionParams }
@@ -12,23 +11,11 @@ export type HandshakeResult =
 
 const reject = (code: CloseCode, reason: string): HandshakeResult => ({ ok: false, code, reason });
 
-function decode(data: RawData): unknown {
-  const bytes = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Uint8Array);
-  const text = bytes.toString('utf8');
-  return JSON.parse(text);
-}
-
 /**
  * Checks the first WebSocket message: tRPC's `{ method: 'connectionParams', data }`
  * with a supported `protocolVersion`. Close reasons stay under the 123-byte limit.
  */
-export function readHandshake(data: RawData): HandshakeResult {
-  let message: unknown;
-  try {
-    message = decode(data);
-  } catch {
-    return reject(CloseCode.BadFrames, 'first message must be JSON connectionParams');
-  }
+export function readHandshake(message: unknown): HandshakeResult {
   if (
     typeof message !== 'object' ||
     message === null ||

@@ -1,0 +1,167 @@
+/**
+ * Everything the transport bench knows about Tether, in one place: how to
+ * start the server, sign in, open a room, subscribe, trigger an event and
+ * recognise one on the wire. The rewrite adapts this file; the measurements
+ * do not change.
+ */
+import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import { PROTOCOL_VERSION } from '@tether/protocol/wire';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
+import { type Driver, eventBody, type MemorySample, type ServerUnderTest } from './target';
+import { resultOf, WireSocket } from './wire-socket';
+
+const UNLIMITED = '1000000000';
+
+/**
+ * Every per-connection, per-address and per-principal limit out of the way:
+ * the bench measures the transport, not its protections. Names a server does
+ * not read are ignored (the last four are the rewrite's).
+ */
+const SERVER_ENV: Record<string, string> = {
+  TETHER_RATE_PER_SECOND: UNLIMITED,
+  TETHER_RATE_BURST: UNLIMITED,
+  TETHER_MAX_CONNECTIONS: UNLIMITED,
+  TETHER_MAX_SUBSCRIPTIONS: UNLIMITED,
+  TETHER_MAX_CONNECTIONS_PER_ADDRESS: UNLIMITED,
+  TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: UNLIMITED,
+  TETHER_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: UNLIMITED,
+  TETHER_MAX_CALLS_PER_FRAME: UNLIMITED,
+  // Thousands of connections open at once: none may time out waiting for its turn.
+  TETHER_HANDSHAKE_TIMEOUT_MS: '60000',
+  // Not warn: spawnServer waits for the info-level `server.listening` line.
+  LOG_LEVEL: 'info',
+};
+
+/** The cheapest procedure there is: what the RPC loop calls. */
+const HEALTH_PATH = 'connection.health';
+/** The fan-out's subscription and the mutation that feeds it. */
+const EVENTS_PATH = 'rooms.events';
+const SEND_PATH = 'messages.send';
+/** A subscription is live once it has yielded `synced` (PROTOCOL.md, "Subscriptions and resume"). */
+const READY_MARKER = '"type":"synced"';
+/** A chat event frame: `rooms.events` yielding a `message.sent`. */
+const EVENT_MARKER = '"type":"message.sent"';
+
+const PROBE = fileURLToPath(new URL('./server-probe.cjs', import.meta.url));
+const START_TIMEOUT_MS = 30_000;
+const STOP_TIMEOUT_MS = 10_000;
+const PROBE_TIMEOUT_MS = 10_000;
+
+/** tRPC's wire, superjson-transformed input (`{ json }`; no meta needed for plain JSON values). */
+const frames = {
+  handshake: (token: string) =>
+    JSON.stringify({ method: 'connectionParams', data: { protocolVersion: String(PROTOCOL_VERSION), token } }),
+  call: (id: number, method: 'query' | 'mutation' | 'subscription', path: string, input: unknown) =>
+    JSON.stringify({ id, method, params: { path, input: { json: input } } }),
+};
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  const timeout = sleep(ms, undefined, { ref: false }).then(() => {
+    throw new Error(`${what} took over ${ms} ms`);
+  });
+  return Promise.race([promise, timeout]);
+}
+
+async function signUp(server: ServerProcess, username: string): Promise<string> {
+  const response = await fetch(`${server.url}/trpc/auth.signUp`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ json: { username, password: 'correct horse battery staple' } }),
+    signal: AbortSignal.timeout(PROBE_TIMEOUT_MS),
+  });
+  const body = (await response.json()) as { result?: { data?: { json?: { accessToken?: string } } } };
+  const token = body.result?.data?.json?.accessToken;
+  if (!response.ok || !token) throw new Error(`sign-up failed: HTTP ${response.status} ${JSON.stringify(body)}`);
+  return token;
+}
+
+export interface TetherOptions {
+  /** Profile the server's main thread from start to exit into this directory. */
+  cpuProfileDir?: string;
+}
+
+/**
+ * The built server as a child process (spawnServer: fresh data dir, PGlite),
+ * with the heap probe preloaded; one user signed up and one public room it
+ * owns. Every socket, subscribers and driver alike, signs in as that user.
+ * spawnServer's cleanup is process-wide: run one Tether server at a time.
+ */
+export async function startTether(options: TetherOptions = {}): Promise<ServerUnderTest> {
+  const env: Record<string, string> = {
+    ...SERVER_ENV,
+    NODE_OPTIONS: `--expose-gc --require ${PROBE}`,
+  };
+  if (options.cpuProfileDir) env.TETHER_BENCH_CPU_PROFILE_DIR = options.cpuProfileDir;
+  const server = await withTimeout(spawnServer({ env }), START_TIMEOUT_MS, 'tether server start');
+  try {
+    const run = randomBytes(4).toString('hex');
+    const token = await signUp(server, `bench-${run}`);
+    const url = `${server.wsUrl}?connectionParams=1`;
+    const handshake = frames.handshake(token);
+    const setup = await WireSocket.open(url, [handshake]);
+    const room = resultOf(
+      await setup.call((id) =>
+        frames.call(id, 'mutation', 'rooms.create', { name: `bench-${run}`, visibility: 'public' }),
+      ),
+      'rooms.create',
+    ) as { data: { json: { id: string } } };
+    setup.close();
+    const roomId = room.data.json.id;
+    const subscriber = {
+      url,
+      openFrames: [handshake, frames.call(1, 'subscription', EVENTS_PATH, { roomId })],
+      readyMarker: READY_MARKER,
+      eventMarker: EVENT_MARKER,
+    };
+
+    let probes = 0;
+    return {
+      label: 'tether',
+      pid: server.pid,
+      rpc: {
+        label: HEALTH_PATH,
+        url,
+        openFrames: [handshake],
+        request: (id) => frames.call(id, 'query', HEALTH_PATH, null),
+      },
+      subscriber,
+      async openDriver(): Promise<Driver> {
+        const socket = await WireSocket.open(url, [handshake]);
+        return {
+          async send(n) {
+            const input = { roomId, body: eventBody(n), idempotencyKey: `bench-${run}-${n}` };
+            resultOf(await socket.call((id) => frames.call(id, 'mutation', SEND_PATH, input)), SEND_PATH);
+          },
+          close: () => socket.close(),
+        };
+      },
+      async memory(): Promise<MemorySample> {
+        const probe = ++probes;
+        server.signal('SIGUSR2');
+        const line = await withTimeout(
+          server.waitForLog((l) => l.event === 'bench.memory' && l.probe === probe),
+          PROBE_TIMEOUT_MS,
+          'tether heap probe',
+        );
+        if (line.gc !== true) throw new Error('tether heap probe: gc() unavailable (--expose-gc missing)');
+        return { heapUsedBytes: Number(line.heapUsed), rssBytes: Number(line.rss) };
+      },
+      warnings: () =>
+        server.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => JSON.stringify(l)),
+      stop: () => stopTether(server),
+    };
+  } catch (error) {
+    await stopTether(server);
+    throw error;
+  }
+}
+
+/** Graceful (SIGTERM: the server drains and exits, the profile is written), then spawnServer's cleanup. */
+async function stopTether(server: ServerProcess): Promise<void> {
+  server.signal('SIGTERM');
+  const exited = await Promise.race([server.exited.then(() => true), sleep(STOP_TIMEOUT_MS, false, { ref: false })]);
+  await killAllServers();
+  if (!exited) throw new Error(`tether server did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`);
+}

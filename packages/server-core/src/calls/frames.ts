@@ -1,0 +1,61 @@
+import { isTrackedEnvelope, type TRPCCombinedDataTransformer } from '@trpc/server';
+
+/**
+ * Serialize once, frame per subscriber. A subscription yields the same event
+ * object to every subscriber of a room (the bus hands them the one object), so
+ * what a frame carries besides the subscription id is computed once per event
+ * and kept beside the object for as long as it lives.
+ */
+interface SerializedEvent {
+  /** The tracked id it was serialized with, if any. */
+  id: string | undefined;
+  /** tRPC's WebSocket `result` member, as JSON bytes. */
+  websocket?: Buffer;
+  /** The SSE `data:` payload. */
+  sse?: string;
+}
+
+const serialized = new WeakMap<object, SerializedEvent>();
+
+function entryFor(value: unknown): { id: string | undefined; data: unknown; entry: SerializedEvent | null } {
+  const [id, data] = isTrackedEnvelope(value) ? [value[0], value[1]] : [undefined, value];
+  if (typeof data !== 'object' || data === null) return { id, data, entry: null };
+  let entry = serialized.get(data);
+  if (!entry || entry.id !== id) {
+    entry = { id };
+    serialized.set(data, entry);
+  }
+  return { id, data, entry };
+}
+
+/** Whether a yielded value is ephemeral: untracked items carry no resume point (presence, typing). */
+export const isEphemeral = (value: unknown): boolean => !isTrackedEnvelope(value);
+
+/**
+ * The `result` member of tRPC's WebSocket data message for `value`, byte for
+ * byte what tRPC's own adapter sends: `{"type":"data","data":…}` and, for a
+ * tracked item, its id both in the payload and beside it.
+ */
+export function websocketResult(transformer: TRPCCombinedDataTransformer, value: unknown): Buffer {
+  const { id, data, entry } = entryFor(value);
+  if (entry?.websocket) return entry.websocket;
+  const result =
+    id === undefined
+      ? { type: 'data', data: transformer.output.serialize(data) }
+      : { type: 'data', data: transformer.output.serialize({ id, data }), id };
+  const bytes = Buffer.from(JSON.stringify(result));
+  if (entry) entry.websocket = bytes;
+  return bytes;
+}
+
+/** The SSE event for `value`: tRPC's `data:` line (and `id:` for a tracked item). */
+export function sseData(
+  transformer: TRPCCombinedDataTransformer,
+  value: unknown,
+): { id: string | undefined; data: string } {
+  const { id, data, entry } = entryFor(value);
+  if (entry?.sse !== undefined) return { id, data: entry.sse };
+  const text = JSON.stringify(transformer.output.serialize(data));
+  if (entry) entry.sse = text;
+  return { id, data: text };
+}

@@ -1,0 +1,189 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { CloseCode, SessionEndError } from '@tether/protocol';
+import { getErrorShape, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
+import { isEphemeral, sseData } from '../calls/frames';
+import { runSubscription } from '../calls/run-subscription';
+import type { Session, SessionPort, Subscription } from '../session/session';
+import type { TransportDeps } from '../session/transport-deps';
+import { CLOSE_GRACE_MS } from '../websocket/close-hard';
+import { sendTrpcError } from './http-errors';
+
+/** The headers of tRPC's SSE responses. */
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream',
+  'cache-control': 'no-cache, no-transform',
+  'x-accel-buffering': 'no',
+  connection: 'keep-alive',
+};
+
+/** What an SSE stream ends with where a WebSocket would close with `code`. */
+const ERROR_FOR_CLOSE: Partial<Record<CloseCode, TRPC_ERROR_CODE_KEY>> = {
+  [CloseCode.Unauthorized]: 'UNAUTHORIZED',
+  [CloseCode.RateLimited]: 'TOO_MANY_REQUESTS',
+  [CloseCode.SlowConsumer]: 'TOO_MANY_REQUESTS',
+  [CloseCode.TryAgainLater]: 'SERVICE_UNAVAILABLE',
+  [CloseCode.ServiceRestart]: 'SERVICE_UNAVAILABLE',
+  [CloseCode.GoingAway]: 'SERVICE_UNAVAILABLE',
+};
+
+/** A typed end for a session: the error a client sees, carrying the close code it stands for. */
+export function sessionEnd(code: CloseCode, reason: string): TRPCError {
+  return new TRPCError({
+    code: ERROR_FOR_CLOSE[code] ?? 'INTERNAL_SERVER_ERROR',
+    message: reason,
+    cause: new SessionEndError(code, reason),
+  });
+}
+
+/** The resume point an SSE client sends: EventSource's header, or tRPC's query parameters. */
+export function lastEventIdOf(req: IncomingMessage, url: URL): string | null {
+  const header = req.headers['last-event-id'];
+  return (
+    (typeof header === 'string' ? header : null) ??
+    url.searchParams.get('lastEventId') ??
+    url.searchParams.get('Last-Event-Id')
+  );
+}
+
+/**
+ * One SSE stream (tRPC's `httpSubscriptionLink` wire): a session of its own
+ * with one subscription, under the same limits, expiry and revocations as a
+ * WebSocket. Where a WebSocket would close, the stream sends a
+ * `serialized-error` whose `data.closeCode` says which close it stands for.
+ */
+export class SseConnection implements SessionPort {
+  session!: Session<unknown>;
+  #subscription: Subscription | null = null;
+  #closeCode: number = CloseCode.Normal;
+  #lastEventId: string | null;
+  #waitingEphemeral: string | null = null;
+
+  constructor(
+    private readonly deps: TransportDeps,
+    private readonly res: ServerResponse,
+    lastEventId: string | null,
+  ) {
+    // An id with these characters cannot be sent back in an `id:` field.
+    this.#lastEventId = lastEventId && !/[\0\n\r]/.test(lastEventId) ? lastEventId : null;
+  }
+
+  end(code: CloseCode, reason: string): void {
+    this.#closeCode = code;
+    if (!this.#subscription) {
+      this.res.destroy();
+      return;
+    }
+    this.#subscription.end(sessionEnd(code, reason));
+    // A reader that stopped reading never takes the typed end: cut it after a grace, as a WebSocket is.
+    setTimeout(() => this.res.destroy(), CLOSE_GRACE_MS).unref();
+  }
+
+  get bufferedBytes(): number {
+    return this.res.writableLength;
+  }
+
+  ping(): void {
+    this.#write('event: ping\ndata: \n\n');
+  }
+
+  async serve(path: string, input: unknown, token: string | null): Promise<void> {
+    const { sessions, router } = this.deps;
+    const refuse = (error: TRPCError, closeCode: CloseCode) => {
+      this.deps.onLimit(this.session, closeCode);
+      sendTrpcError(this.res, router, error, { paths: [path], batch: false }, { 'retry-after': '1' });
+      sessions.close(this.session, closeCode);
+    };
+    this.res.once('close', () => {
+      if (this.#closeCode === CloseCode.Normal && !this.res.writableEnded) this.#closeCode = CloseCode.GoingAway;
+      this.#subscription?.end();
+      sessions.close(this.session, this.#closeCode);
+    });
+    if (token) {
+      try {
+        await sessions.signIn(this.session, token);
+      } catch (cause) {
+        const error = cause as TRPCError;
+        if (error.code === 'TOO_MANY_REQUESTS') return refuse(error, CloseCode.TryAgainLater);
+        this.deps.onCallError(error, path, 'subscription');
+        sendTrpcError(this.res, router, error, { paths: [path], batch: false });
+        sessions.close(this.session, CloseCode.Unauthorized);
+        return;
+      }
+    }
+    if (this.session.ended) return;
+    let subscription: Subscription;
+    try {
+      subscription = sessions.admitSubscription(this.session, 0);
+    } catch (cause) {
+      return refuse(cause as TRPCError, CloseCode.RateLimited);
+    }
+    this.#subscription = subscription;
+    this.res.writeHead(200, SSE_HEADERS);
+    this.#write('event: connected\ndata: {}\n\n');
+    const { transformer } = router._def._config;
+    await runSubscription(
+      this.deps,
+      { session: this.session, subscription, path, input },
+      {
+        started: () => {},
+        data: (value) => {
+          const { id, data } = sseData(transformer, value);
+          const event = this.#event(id, data);
+          if (isEphemeral(value) && this.bufferedBytes > this.deps.limits.ephemeralBufferBytes) {
+            this.#holdEphemeral(event);
+          } else {
+            this.#write(event);
+          }
+        },
+        error: (error) => {
+          const config = router._def._config;
+          const shape = getErrorShape({ config, error, type: 'subscription', path, input, ctx: this.session.context });
+          this.#write(`event: serialized-error\ndata: ${JSON.stringify(transformer.output.serialize(shape))}\n\n`);
+          this.res.end();
+        },
+        stopped: () => {
+          this.#write('event: return\ndata: \n\n');
+          this.res.end();
+        },
+      },
+    );
+    sessions.releaseSubscription(subscription);
+    this.deps.metrics.call('sse', path, subscription.failure ? subscription.failure.code : 'ok');
+  }
+
+  /**
+   * One data event. An untracked item after tracked ones must not move the
+   * client's resume point: EventSource gives an event without `id` the last
+   * id it saw, so the id is cleared for it and restored by an event no one listens to.
+   */
+  #event(id: string | undefined, data: string): string {
+    if (id !== undefined) {
+      this.#lastEventId = id;
+      return `id: ${id}\ndata: ${data}\n\n`;
+    }
+    if (this.#lastEventId === null) return `data: ${data}\n\n`;
+    return `id: \ndata: ${data}\n\nevent: restore-id\nid: ${this.#lastEventId}\ndata: \n\n`;
+  }
+
+  #write(text: string): void {
+    if (this.res.writableEnded || this.res.destroyed) return;
+    this.res.write(text);
+    this.deps.metrics.bytesOut('sse', text.length);
+    if (this.res.writableLength > this.deps.limits.sendBufferBytes) {
+      this.deps.metrics.limitExceeded('send_buffer');
+      this.deps.onLimit(this.session, CloseCode.SlowConsumer);
+      this.end(CloseCode.SlowConsumer, 'send buffer over its limit: reconnect and resume');
+    }
+  }
+
+  #holdEphemeral(event: string): void {
+    if (this.#waitingEphemeral === null) {
+      this.res.once('drain', () => {
+        const held = this.#waitingEphemeral;
+        this.#waitingEphemeral = null;
+        if (held !== null) this.#write(held);
+      });
+    }
+    this.#waitingEphemeral = event;
+  }
+}

@@ -1,0 +1,151 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { CloseCode } from '@tether/protocol';
+import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
+import { createHTTPHandler } from '@trpc/server/adapters/standalone';
+import type { Limits } from '../limits';
+import type { TransportMetrics } from '../observability/metrics';
+import { type Authenticate, unauthorized } from '../session/credential';
+import type { SessionRegistry } from '../session/registry';
+import { Session, type SessionPort } from '../session/session';
+import { createTokenBucket } from '../session/token-bucket';
+import { sendTrpcError } from './http-errors';
+import { lastEventIdOf, SseConnection } from './sse-connection';
+
+export interface TrpcHttpOptions {
+  router: AnyTRPCRouter;
+  sessions: SessionRegistry<unknown>;
+  authenticate: Authenticate<unknown>;
+  limits: Limits;
+  metrics: TransportMetrics;
+  onCallError(error: TRPCError, path: string | undefined, type: string): void;
+  onLimit(session: Session<unknown> | null, code: CloseCode): void;
+}
+
+/** A plain HTTP request's session: never registered, it lives as long as the request. */
+const REQUEST_PORT: SessionPort = { end() {}, bufferedBytes: 0, ping() {} };
+
+/** `Authorization: Bearer <token>`; null without the header. */
+function bearerToken(req: IncomingMessage): string | null {
+  const header = req.headers.authorization;
+  if (!header) return null;
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  if (!match?.[1]) throw unauthorized(new Error('Authorization header must be "Bearer <token>"'));
+  return match[1];
+}
+
+/** Buckets idle this long are full again and are dropped. */
+const IDLE_BUCKET_MS = 60_000;
+
+/**
+ * tRPC over HTTP on `/trpc/`: batches through tRPC's own handler, every
+ * subscription through the session core's SSE stream. Before either, calls
+ * are counted from the request's paths (not its bytes) against the
+ * per-address rate and the per-batch limit.
+ */
+export function createTrpcHttp(options: TrpcHttpOptions) {
+  const { router, sessions, authenticate, limits, metrics } = options;
+  const { transformer } = router._def._config;
+  const buckets = new Map<string, { bucket: ReturnType<typeof createTokenBucket>; usedAt: number }>();
+
+  const handler = createHTTPHandler({
+    router,
+    basePath: '/trpc/',
+    maxBodySize: limits.maxPayloadBytes,
+    async createContext({ req }) {
+      const session = new Session<unknown>(sessions, 'http', '', REQUEST_PORT);
+      const token = bearerToken(req);
+      if (token) {
+        try {
+          session.credential = await authenticate(token);
+        } catch (error) {
+          throw unauthorized(error);
+        }
+      }
+      return session.context;
+    },
+    onError: ({ error, path, type }) => {
+      if (path) metrics.call('http', path, error.code);
+      options.onCallError(error, path, type);
+    },
+    responseMeta: ({ paths, errors }) => {
+      if (errors.length === 0) for (const path of paths ?? []) metrics.call('http', path, 'ok');
+      return {};
+    },
+  });
+
+  function takeCalls(address: string, calls: number): boolean {
+    let entry = buckets.get(address);
+    if (!entry) {
+      entry = {
+        bucket: createTokenBucket({ ratePerSecond: limits.httpCallsPerSecond, burst: limits.httpCallBurst }),
+        usedAt: 0,
+      };
+      buckets.set(address, entry);
+    }
+    entry.usedAt = performance.now();
+    return entry.bucket.take(calls);
+  }
+
+  async function serveSubscription(req: IncomingMessage, res: ServerResponse, url: URL, path: string, address: string) {
+    let input: unknown;
+    let token: string | null;
+    try {
+      token = bearerToken(req);
+      const raw = url.searchParams.get('input');
+      input = raw === null ? undefined : transformer.input.deserialize(JSON.parse(raw));
+    } catch (cause) {
+      const error = cause instanceof TRPCError ? cause : new TRPCError({ code: 'PARSE_ERROR', cause });
+      return sendTrpcError(res, router, error, { paths: [path], batch: false });
+    }
+    const lastEventId = lastEventIdOf(req, url);
+    if (lastEventId !== null) {
+      input = typeof input === 'object' && input !== null ? { ...input, lastEventId } : (input ?? { lastEventId });
+    }
+    const connection = new SseConnection(options, res, lastEventId);
+    const opened = sessions.open('sse', address, connection);
+    if ('code' in opened) {
+      options.onLimit(null, opened.code);
+      const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: opened.reason });
+      return sendTrpcError(res, router, error, { paths: [path], batch: false }, { 'retry-after': '1' });
+    }
+    connection.session = opened;
+    await connection.serve(path, input, token);
+  }
+
+  return {
+    handle(req: IncomingMessage, res: ServerResponse, url: URL, address: string) {
+      const path = decodeURIComponent(url.pathname.slice('/trpc/'.length));
+      const batch = url.searchParams.get('batch') === '1';
+      const paths = batch ? path.split(',') : [path];
+      if (!takeCalls(address, paths.length)) {
+        metrics.limitExceeded('http_rate');
+        const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'request rate limit exceeded; slow down' });
+        const retryAfter = String(Math.max(1, Math.ceil(paths.length / limits.httpCallsPerSecond)));
+        return sendTrpcError(res, router, error, { paths, batch }, { 'retry-after': retryAfter });
+      }
+      if (paths.length > limits.maxCallsPerFrame) {
+        metrics.limitExceeded('batch_size');
+        const error = new TRPCError({
+          code: 'BAD_REQUEST',
+          message: `at most ${limits.maxCallsPerFrame} calls per batch`,
+        });
+        return sendTrpcError(res, router, error, { paths, batch });
+      }
+      const procedure = router._def.procedures[path] as { _def?: { type?: string } } | undefined;
+      if (!batch && req.method === 'GET' && procedure?._def?.type === 'subscription') {
+        serveSubscription(req, res, url, path, address).catch((error: unknown) => {
+          options.onCallError(new TRPCError({ code: 'INTERNAL_SERVER_ERROR', cause: error }), path, 'subscription');
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.end();
+        });
+        return;
+      }
+      metrics.bytesIn('http', Number(req.headers['content-length'] ?? 0));
+      handler(req, res);
+    },
+    /** Drops buckets that have been idle long enough to be full again. */
+    sweep(now: number): void {
+      for (const [address, entry] of buckets) if (now - entry.usedAt > IDLE_BUCKET_MS) buckets.delete(address);
+    },
+  };
+}

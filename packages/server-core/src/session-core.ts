@@ -1,0 +1,148 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { CloseCode, type ConnectionHealth, type WithConnectionRouter, withConnectionRouter } from '@tether/protocol';
+import type { AnyTRPCRouter } from '@trpc/server';
+import type { Bus } from './bus/bus';
+import { clientAddress } from './http/client-address';
+import { createTrpcHttp } from './http/trpc-http';
+import { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
+import type { Logger } from './logger';
+import { noopMetrics, type TransportMetrics } from './observability/metrics';
+import type { Authenticate } from './session/credential';
+import { createProcedureErrorLog } from './session/procedure-errors';
+import { SessionRegistry } from './session/registry';
+import type { Session } from './session/session';
+import { createWebSocketTransport } from './websocket/websocket-transport';
+
+export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
+  /** The app's procedures; the core serves them with the `connection` router merged in. */
+  router: TRouter;
+  authenticate: Authenticate<TPrincipal>;
+  /** Carries revocations to every process sharing it. */
+  bus: Bus;
+  /** The app's version, in `connection.health`. */
+  version: string;
+  logger: Logger;
+  metrics?: TransportMetrics;
+  limits?: Partial<Limits>;
+  heartbeat?: Partial<Heartbeat>;
+  /** Browser origins allowed to open a WebSocket, besides the server's own (`*`: any). */
+  allowedOrigins?: readonly string[];
+  /** Peers whose `X-Forwarded-For` names the client (a load balancer's addresses). */
+  trustedProxies?: readonly string[];
+}
+
+export interface SessionCore<TRouter extends AnyTRPCRouter> {
+  /** What is served: the app's router and `connection.*`. */
+  readonly router: WithConnectionRouter<TRouter>;
+  /** The HTTP server's `upgrade` listener. */
+  handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void;
+  /** Serves a request under `/trpc/` (batches and SSE subscriptions). */
+  handleTrpc(req: IncomingMessage, res: ServerResponse, url: URL): void;
+  /**
+   * Ends, on every process sharing the bus, each session whose credential
+   * holds `key` (close 4401) and each subscription bound to it (FORBIDDEN), telling them `message`.
+   */
+  revoke(key: string, message: string): Promise<void>;
+  /** Called with every revoked key, from any process (for caches of what the key stood for). */
+  onRevoked(listener: (key: string) => void): () => void;
+  health(): ConnectionHealth;
+  /** Reconnect notice, `drainMs` for in-flight work, then every session ends with 1012. */
+  shutdown(drainMs: number): Promise<void>;
+}
+
+const REVOCATIONS_TOPIC = 'tether:revocations';
+
+interface Revocation {
+  key: string;
+  message: string;
+}
+
+/**
+ * Ends, on every process sharing `bus`, each session and subscription bound
+ * to `key` (see `SessionCore.revoke`). For services, which exist before the core that serves them.
+ */
+export function revokeSessions(bus: Bus, key: string, message: string): Promise<void> {
+  return bus.publish(REVOCATIONS_TOPIC, { key, message } satisfies Revocation);
+}
+
+/** The session core: one registry of sessions, a WebSocket and an HTTP/SSE adapter over it, one clock. */
+export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
+  options: SessionCoreOptions<TRouter, TPrincipal>,
+): SessionCore<TRouter> {
+  const limits = { ...DEFAULT_LIMITS, ...options.limits };
+  const heartbeat = { ...DEFAULT_HEARTBEAT, ...options.heartbeat };
+  const metrics = options.metrics ?? noopMetrics;
+  const { logger, bus } = options;
+  const router = withConnectionRouter(options.router);
+  const sessions = new SessionRegistry<unknown>({
+    authenticate: options.authenticate,
+    limits,
+    heartbeat,
+    metrics,
+    logger,
+    version: options.version,
+  });
+  const errorLogs = {
+    websocket: createProcedureErrorLog(logger, 'websocket'),
+    sse: createProcedureErrorLog(logger, 'sse'),
+    http: createProcedureErrorLog(logger, 'http'),
+  };
+  const onLimit = (session: Session<unknown> | null, code: CloseCode) =>
+    logger.warn('session.limit_exceeded', {
+      transport: session?.transport,
+      address: session?.address,
+      code,
+      bufferedBytes: session?.port.bufferedBytes,
+    });
+  const shared = { router: router as AnyTRPCRouter, sessions, limits, metrics, onLimit };
+  const trustedProxies = options.trustedProxies ?? [];
+  const websocket = createWebSocketTransport({
+    ...shared,
+    allowedOrigins: options.allowedOrigins ?? [],
+    trustedProxies,
+    logger,
+    onCallError: (error, path, type) => errorLogs.websocket({ error, path, type }),
+  });
+  const http = createTrpcHttp({
+    ...shared,
+    authenticate: options.authenticate as Authenticate<unknown>,
+    onCallError: (error, path, type) => errorLogs[type === 'subscription' ? 'sse' : 'http']({ error, path, type }),
+  });
+
+  const revokedListeners = new Set<(key: string) => void>();
+  const unsubscribe = bus.subscribe(REVOCATIONS_TOPIC, (message) => {
+    const { key, message: reason } = message as Revocation;
+    sessions.revokeLocally(key, reason);
+    for (const listener of revokedListeners) listener(key);
+  });
+
+  const tickMs = Math.min(1_000, Math.max(10, Math.min(heartbeat.pingAfterMs, heartbeat.terminateAfterMs) / 4));
+  const clock = setInterval(() => {
+    const now = performance.now();
+    sessions.sweep(now);
+    http.sweep(now);
+  }, tickMs).unref();
+
+  return {
+    router,
+    handleUpgrade: websocket.handleUpgrade,
+    handleTrpc(req, res, url) {
+      http.handle(req, res, url, clientAddress(req, trustedProxies));
+    },
+    revoke: (key, message) => revokeSessions(bus, key, message),
+    onRevoked(listener) {
+      revokedListeners.add(listener);
+      return () => revokedListeners.delete(listener);
+    },
+    health: () => sessions.health(),
+    async shutdown(drainMs) {
+      for (const session of sessions.sessions) {
+        if (session.transport === 'sse') session.port.end(CloseCode.ServiceRestart, 'server restarting: reconnect');
+      }
+      await websocket.shutdown(drainMs);
+      clearInterval(clock);
+      unsubscribe();
+    },
+  };
+}

@@ -1,0 +1,311 @@
+import { CloseCode, type ConnectionHealth, PROTOCOL_VERSION, type Transport } from '@tether/protocol';
+import { TRPCError } from '@trpc/server';
+import type { Heartbeat, Limits } from '../limits';
+import type { Logger } from '../logger';
+import type { TransportMetrics } from '../observability/metrics';
+import { type Authenticate, type Credential, unauthorized } from './credential';
+import { Session, type SessionOwner, type SessionPort, Subscription } from './session';
+
+/** Why a connection was not admitted. */
+export interface Refusal {
+  code: CloseCode;
+  reason: string;
+  limit: string;
+}
+
+interface PrincipalLoad {
+  connections: number;
+  subscriptions: number;
+}
+
+export interface SessionRegistryOptions<TPrincipal> {
+  authenticate: Authenticate<TPrincipal>;
+  limits: Limits;
+  heartbeat: Heartbeat;
+  metrics: TransportMetrics;
+  logger: Logger;
+  version: string;
+}
+
+const increment = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
+function decrement(counts: Map<string, number>, key: string): void {
+  const left = (counts.get(key) ?? 1) - 1;
+  if (left > 0) counts.set(key, left);
+  else counts.delete(key);
+}
+
+/**
+ * Every session of this process, whatever its transport, and what they hold
+ * together: connections per address and per principal, subscriptions per
+ * principal, who is bound to which revocation key. One clock (`sweep`)
+ * serves heartbeats, handshake timeouts and token expiry for all of them, so
+ * an idle connection costs no timer.
+ */
+export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
+  readonly sessions = new Set<Session<TPrincipal>>();
+  subscriptionCount = 0;
+  readonly #perAddress = new Map<string, number>();
+  readonly #perPrincipal = new Map<string, PrincipalLoad>();
+  readonly #revocable = new Map<string, Set<Session<TPrincipal> | Subscription>>();
+  readonly #options: SessionRegistryOptions<TPrincipal>;
+  readonly #startedAt = performance.now();
+
+  constructor(options: SessionRegistryOptions<TPrincipal>) {
+    this.#options = options;
+  }
+
+  /** Admits a new connection from `address`, or says which limit refuses it. */
+  open(transport: Transport, address: string, port: SessionPort): Session<TPrincipal> | Refusal {
+    const { limits, metrics } = this.#options;
+    if (this.sessions.size >= limits.maxConnections) {
+      metrics.limitExceeded('connections');
+      return {
+        code: CloseCode.TryAgainLater,
+        reason: 'server at its connection limit; retry later',
+        limit: 'connections',
+      };
+    }
+    if ((this.#perAddress.get(address) ?? 0) >= limits.maxConnectionsPerAddress) {
+      metrics.limitExceeded('connections_per_address');
+      return {
+        code: CloseCode.TryAgainLater,
+        reason: 'too many connections from your address; retry later',
+        limit: 'connections_per_address',
+      };
+    }
+    const session = new Session<TPrincipal>(this, transport, address, port);
+    this.sessions.add(session);
+    increment(this.#perAddress, address);
+    metrics.connectionOpened(transport);
+    this.#options.logger.info('session.open', { transport, address });
+    return session;
+  }
+
+  /** Releases everything the session held and ends its subscriptions. Idempotent. */
+  close(session: Session<TPrincipal>, code: number): void {
+    if (session.ended) return;
+    session.ended = true;
+    for (const subscription of session.subscriptions.values()) {
+      subscription.end();
+      this.releaseSubscription(subscription);
+    }
+    this.sessions.delete(session);
+    decrement(this.#perAddress, session.address);
+    this.#release(session);
+    this.#options.metrics.connectionClosed(session.transport, code);
+    this.#options.logger.info('session.close', {
+      transport: session.transport,
+      address: session.address,
+      client: session.clientName,
+      code,
+      durationMs: Math.round(performance.now() - session.openedAt),
+    });
+  }
+
+  /**
+   * Verifies `token` and makes it the session's credential. Throws the error a
+   * caller should see: UNAUTHORIZED (or SERVICE_UNAVAILABLE when the store
+   * behind the check failed), TOO_MANY_REQUESTS over the per-principal connection limit.
+   */
+  async signIn(session: Session<TPrincipal>, token: string): Promise<Credential<TPrincipal>> {
+    let credential: Credential<TPrincipal>;
+    try {
+      credential = await this.#options.authenticate(token);
+    } catch (error) {
+      throw unauthorized(error);
+    }
+    if (session.ended) return credential;
+    const current = session.credential;
+    if (current && current.principalKey !== credential.principalKey) {
+      throw new TRPCError({ code: 'FORBIDDEN', message: 'renew needs a token of the principal already signed in' });
+    }
+    if (!current) {
+      const load = this.#perPrincipal.get(credential.principalKey);
+      if (load && load.connections >= this.#options.limits.maxConnectionsPerPrincipal) {
+        this.#options.metrics.limitExceeded('connections_per_principal');
+        throw new TRPCError({
+          code: 'TOO_MANY_REQUESTS',
+          message: `at most ${this.#options.limits.maxConnectionsPerPrincipal} connections per user; close one first`,
+        });
+      }
+    }
+    this.#adopt(session, credential, token);
+    return credential;
+  }
+
+  renew(session: Session<TPrincipal>, accessToken: string): Promise<{ expiresAt: Date }> {
+    return this.signIn(session, accessToken).then(({ expiresAt }) => ({ expiresAt }));
+  }
+
+  /** Counts a new subscription under `id`, or throws TOO_MANY_REQUESTS over a limit. */
+  admitSubscription(session: Session<TPrincipal>, id: string | number): Subscription {
+    const { limits, metrics } = this.#options;
+    if (session.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+      metrics.limitExceeded('subscriptions_per_connection');
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection; stop one first`,
+      });
+    }
+    const load = session.credential ? this.#perPrincipal.get(session.credential.principalKey) : undefined;
+    if (load && load.subscriptions >= limits.maxSubscriptionsPerPrincipal) {
+      metrics.limitExceeded('subscriptions_per_principal');
+      throw new TRPCError({
+        code: 'TOO_MANY_REQUESTS',
+        message: `at most ${limits.maxSubscriptionsPerPrincipal} subscriptions per user over all connections; stop one first`,
+      });
+    }
+    const subscription = new Subscription(session as Session<unknown>, id);
+    session.subscriptions.set(id, subscription);
+    if (load) load.subscriptions += 1;
+    this.subscriptionCount += 1;
+    metrics.subscriptionStarted(session.transport);
+    return subscription;
+  }
+
+  releaseSubscription(subscription: Subscription): void {
+    const session = subscription.session as Session<TPrincipal>;
+    if (session.subscriptions.get(subscription.id) !== subscription) return;
+    session.subscriptions.delete(subscription.id);
+    const load = session.credential ? this.#perPrincipal.get(session.credential.principalKey) : undefined;
+    if (load) load.subscriptions -= 1;
+    this.subscriptionCount -= 1;
+    for (const { key } of subscription.revocations ?? []) this.#unbind(key, subscription);
+    this.#options.metrics.subscriptionEnded(session.transport);
+  }
+
+  endOnRevoke(subscription: Subscription, key: string, message: string): void {
+    if (subscription.signal.aborted) return;
+    subscription.revocations ??= [];
+    subscription.revocations.push({ key, message });
+    this.#bind(key, subscription);
+  }
+
+  /** Ends, on this process, every session and subscription bound to `key`. */
+  revokeLocally(key: string, message: string): void {
+    const bound = this.#revocable.get(key);
+    if (!bound) return;
+    this.#revocable.delete(key);
+    for (const holder of bound) {
+      if (holder instanceof Subscription) {
+        const own = holder.revocations?.find((revocation) => revocation.key === key)?.message;
+        // After the items already on their way: an event published just before the
+        // revocation (a `member.left`, say) reaches the subscriber before its end does.
+        setImmediate(() => holder.end(new TRPCError({ code: 'FORBIDDEN', message: own ?? message })));
+      } else {
+        holder.port.end(CloseCode.Unauthorized, message);
+      }
+    }
+  }
+
+  health(): ConnectionHealth {
+    return {
+      status: 'ok',
+      version: this.#options.version,
+      protocolVersion: PROTOCOL_VERSION,
+      uptimeSeconds: Math.round((performance.now() - this.#startedAt) / 1000),
+      connections: this.sessions.size,
+      subscriptions: this.subscriptionCount,
+      sendBufferBytes: this.sendBufferBytes,
+    };
+  }
+
+  get sendBufferBytes(): number {
+    let total = 0;
+    for (const session of this.sessions) total += session.port.bufferedBytes;
+    return total;
+  }
+
+  /** The one clock: handshake timeouts, heartbeats, token expiry and re-checks. */
+  sweep(now = performance.now()): void {
+    const { limits, heartbeat } = this.#options;
+    const wallNow = Date.now();
+    for (const session of this.sessions) {
+      if (!session.ready) {
+        if (now - session.openedAt >= limits.handshakeTimeoutMs) {
+          session.port.end(CloseCode.HandshakeTimeout, 'no connectionParams within the handshake timeout');
+        }
+        continue;
+      }
+      const credential = session.credential;
+      if (credential) {
+        if (wallNow >= credential.expiresAt.getTime()) {
+          session.port.end(CloseCode.Unauthorized, 'access token expired: renew it');
+          continue;
+        }
+        if (credential.recheckAt && wallNow >= credential.recheckAt.getTime()) this.#recheck(session);
+      }
+      if (session.pingSentAt === 0) {
+        if (now - session.lastSeenAt >= heartbeat.pingAfterMs) {
+          session.pingSentAt = now;
+          session.port.ping();
+        }
+      } else if (session.port.terminate && now - session.pingSentAt >= heartbeat.terminateAfterMs) {
+        session.port.terminate();
+      } else if (!session.port.terminate && now - session.pingSentAt >= heartbeat.pingAfterMs) {
+        // Peers that never answer (SSE) get a ping per interval of their own silence.
+        session.pingSentAt = 0;
+        session.lastSeenAt = now;
+      }
+    }
+  }
+
+  #recheck(session: Session<TPrincipal>): void {
+    if (session.rechecking || !session.token) return;
+    session.rechecking = true;
+    this.signIn(session, session.token).then(
+      () => {
+        session.rechecking = false;
+      },
+      (error: TRPCError) => {
+        session.rechecking = false;
+        // An outage is not a revocation: check again at the next sweep.
+        if (error.code === 'UNAUTHORIZED') session.port.end(CloseCode.Unauthorized, error.message.slice(0, 120));
+      },
+    );
+  }
+
+  #adopt(session: Session<TPrincipal>, credential: Credential<TPrincipal>, token: string): void {
+    const previous = session.credential;
+    if (previous) {
+      for (const key of previous.revocationKeys) this.#unbind(key, session);
+    } else {
+      let load = this.#perPrincipal.get(credential.principalKey);
+      if (!load) {
+        load = { connections: 0, subscriptions: 0 };
+        this.#perPrincipal.set(credential.principalKey, load);
+      }
+      load.connections += 1;
+      load.subscriptions += session.subscriptions.size;
+    }
+    session.credential = credential;
+    session.token = token;
+    for (const key of credential.revocationKeys) this.#bind(key, session);
+  }
+
+  #release(session: Session<TPrincipal>): void {
+    const credential = session.credential;
+    if (!credential) return;
+    for (const key of credential.revocationKeys) this.#unbind(key, session);
+    const load = this.#perPrincipal.get(credential.principalKey);
+    if (!load) return;
+    load.connections -= 1;
+    if (load.connections <= 0) this.#perPrincipal.delete(credential.principalKey);
+  }
+
+  #bind(key: string, holder: Session<TPrincipal> | Subscription): void {
+    let bound = this.#revocable.get(key);
+    if (!bound) {
+      bound = new Set();
+      this.#revocable.set(key, bound);
+    }
+    bound.add(holder);
+  }
+
+  #unbind(key: string, holder: Session<TPrincipal> | Subscription): void {
+    const bound = this.#revocable.get(key);
+    if (!bound) return;
+    bound.delete(holder);
+    if (bound.size === 0) this.#revocable.delete(key);
+  }
+}

@@ -1,0 +1,117 @@
+import type { CloseCode, ConnectionHealth, SessionContext, SessionControls, Transport } from '@tether/protocol';
+import { TRPCError } from '@trpc/server';
+import type { Credential } from './credential';
+
+/** What a transport gives the session core for one connection. */
+export interface SessionPort {
+  /** Ends the connection: a WebSocket closes with `code`; an SSE stream sends the equivalent typed error, then ends. */
+  end(code: CloseCode, reason: string): void;
+  /** Bytes queued for the peer and not yet sent. */
+  readonly bufferedBytes: number;
+  /** Sends a heartbeat (WebSocket `PING`, an SSE ping event). */
+  ping(): void;
+  /** Cuts a peer that stopped answering pings. Absent where peers never answer (SSE). */
+  terminate?(): void;
+}
+
+/** What the session core does for a session's controls; implemented by the registry. */
+export interface SessionOwner<TPrincipal> {
+  renew(session: Session<TPrincipal>, accessToken: string): Promise<{ expiresAt: Date }>;
+  health(): ConnectionHealth;
+  endOnRevoke(subscription: Subscription, key: string, message: string): void;
+}
+
+function createContext<TPrincipal>(session: Session<TPrincipal>): SessionContext<TPrincipal> {
+  return {
+    get principal() {
+      return session.credential?.principal ?? null;
+    },
+    session,
+  };
+}
+
+/** One running subscription: ended by its client, by its procedure, or from outside (a revocation, the session's end). */
+export class Subscription {
+  readonly controller = new AbortController();
+  /** Why it was ended from outside, told to the client as its error; null for a plain stop. */
+  failure: TRPCError | null = null;
+  /** What it was bound to (`endOnRevoke`): the key, and the message its end carries. */
+  revocations: Array<{ key: string; message: string }> | null = null;
+
+  constructor(
+    readonly session: Session<unknown>,
+    readonly id: string | number,
+  ) {}
+
+  get signal(): AbortSignal {
+    return this.controller.signal;
+  }
+
+  end(failure: TRPCError | null = null): void {
+    this.failure ??= failure;
+    if (!this.controller.signal.aborted) this.controller.abort();
+  }
+}
+
+/**
+ * One client connection, whatever its transport: its credential, its
+ * subscriptions and its liveness. It is also `ctx.session` for the procedures it calls.
+ */
+export class Session<TPrincipal> implements SessionControls {
+  credential: Credential<TPrincipal> | null = null;
+  /** Kept to verify a long-lived token again at its `recheckAt`. */
+  token: string | null = null;
+  readonly subscriptions = new Map<string | number, Subscription>();
+  readonly openedAt = performance.now();
+  lastSeenAt = this.openedAt;
+  /** When the unanswered heartbeat went out; 0 when none is outstanding. */
+  pingSentAt = 0;
+  /** A WebSocket has sent valid connectionParams; SSE and HTTP sessions start ready. */
+  ready: boolean;
+  ended = false;
+  /** Re-verification of a long-lived token in flight. */
+  rechecking = false;
+  /** The client's name and version from its handshake, for logs. */
+  clientName: string | undefined = undefined;
+
+  constructor(
+    private readonly owner: SessionOwner<TPrincipal>,
+    readonly transport: Transport,
+    readonly address: string,
+    readonly port: SessionPort,
+  ) {
+    this.ready = transport !== 'websocket';
+  }
+
+  /**
+   * What every procedure receives. Own properties, because tRPC's middleware
+   * spreads the context; the principal is read when a call starts, so a renewed
+   * token counts from the next call on.
+   */
+  readonly context: SessionContext<TPrincipal> = createContext(this);
+
+  renew(accessToken: string): Promise<{ expiresAt: Date }> {
+    if (this.transport !== 'websocket') {
+      return Promise.reject(
+        new TRPCError({
+          code: 'BAD_REQUEST',
+          message: 'renew applies to WebSocket connections; over HTTP send the token with each request',
+        }),
+      );
+    }
+    return this.owner.renew(this, accessToken);
+  }
+
+  health(): ConnectionHealth {
+    return this.owner.health();
+  }
+
+  endOnRevoke(signal: AbortSignal, key: string, message: string): void {
+    for (const subscription of this.subscriptions.values()) {
+      if (subscription.signal === signal) {
+        this.owner.endOnRevoke(subscription, key, message);
+        return;
+      }
+    }
+  }
+}

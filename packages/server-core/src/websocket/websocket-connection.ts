@@ -1,0 +1,321 @@
+import type { Duplex } from 'node:stream';
+import { CloseCode } from '@tether/protocol';
+import {
+  callTRPCProcedure,
+  getErrorShape,
+  type TRPCError,
+  TRPCError as TRPCErrorClass,
+  transformTRPCResponse,
+} from '@trpc/server';
+import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
+import type { RawData, WebSocket } from 'ws';
+import { isEphemeral, websocketResult } from '../calls/frames';
+import { publicError, runSubscription } from '../calls/run-subscription';
+import type { Session, SessionPort, Subscription } from '../session/session';
+import { createTokenBucket } from '../session/token-bucket';
+import type { TransportDeps } from '../session/transport-deps';
+import { closeHard } from './close-hard';
+import { readHandshake } from './handshake';
+
+type RequestId = string | number;
+const PING = 'PING';
+const PONG = 'PONG';
+const CLOSE_BRACE = Buffer.from('}');
+const TEXT = { binary: false } as const;
+
+/** What a client is told of a message that is not a tRPC call (the parser's own text says nothing useful). */
+const MALFORMED_CALL =
+  'not a tRPC call: expected { id, method: "query" | "mutation" | "subscription", params: { path, input: <superjson> } }';
+
+function requestIdOf(raw: unknown): RequestId | null {
+  const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
+  return typeof id === 'string' || typeof id === 'number' ? id : null;
+}
+
+function uncork(connection: WebSocketConnection): void {
+  connection.corked = false;
+  connection.raw.uncork();
+}
+
+/**
+ * One WebSocket client, speaking tRPC's wire without tRPC's adapter: the
+ * handshake, then calls parsed once and counted as calls (not bytes) against
+ * the rate limit, responses and subscription items written through one cork
+ * per tick, and the send-buffer cap checked on every write.
+ */
+export class WebSocketConnection implements SessionPort {
+  /** Set once the registry admits the connection, before any message is read. */
+  session!: Session<unknown>;
+  corked = false;
+  readonly #bucket: ReturnType<typeof createTokenBucket>;
+  /** Frames that arrived while the handshake's token was being verified. */
+  #pending: RawData[] | null = null;
+  /** Subscriptions whose latest ephemeral item waits for the reader to catch up. */
+  #waitingEphemeral: Map<Subscription, Buffer> | null = null;
+
+  constructor(
+    readonly deps: TransportDeps,
+    readonly socket: WebSocket,
+    readonly raw: Duplex,
+  ) {
+    this.#bucket = createTokenBucket({ ratePerSecond: deps.limits.messagesPerSecond, burst: deps.limits.messageBurst });
+  }
+
+  // --- SessionPort ---------------------------------------------------------
+
+  end(code: CloseCode, reason: string): void {
+    closeHard(this.socket, code, reason);
+  }
+
+  get bufferedBytes(): number {
+    return this.socket.bufferedAmount;
+  }
+
+  ping(): void {
+    this.#send(PING);
+  }
+
+  terminate(): void {
+    this.socket.terminate();
+  }
+
+  // --- incoming ------------------------------------------------------------
+
+  receive(data: RawData, isBinary: boolean) {
+    const session = this.session;
+    if (session.ended) return;
+    session.lastSeenAt = performance.now();
+    session.pingSentAt = 0;
+    const bytes = data as Buffer;
+    this.deps.metrics.bytesIn('websocket', bytes.length);
+    if (!isBinary && bytes.length === 4) {
+      const text = bytes.toString();
+      if (text === PING) return this.#send(PONG);
+      if (text === PONG) return;
+    }
+    if (this.#pending) {
+      this.#pending.push(data);
+      return;
+    }
+    if (!session.ready) return this.#handshake(bytes);
+    this.#calls(bytes);
+  }
+
+  #handshake(bytes: Buffer) {
+    let message: unknown;
+    try {
+      message = JSON.parse(bytes.toString());
+    } catch {
+      return this.end(CloseCode.BadFrames, 'first message must be JSON connectionParams');
+    }
+    const handshake = readHandshake(message);
+    if (!handshake.ok) return this.end(handshake.code, handshake.reason);
+    this.session.clientName = handshake.params.client;
+    const token = handshake.params.token;
+    if (!token) {
+      this.session.ready = true;
+      return;
+    }
+    this.#pending = [];
+    this.deps.sessions.signIn(this.session, token).then(
+      () => {
+        const pending = this.#pending ?? [];
+        this.#pending = null;
+        this.session.ready = true;
+        for (const data of pending) this.receive(data, false);
+      },
+      (failure: TRPCError) => {
+        this.#pending = null;
+        // An outage is not a bad token: the client reconnects with backoff instead of refreshing it.
+        const code =
+          failure.code === 'UNAUTHORIZED'
+            ? CloseCode.Unauthorized
+            : failure.code === 'TOO_MANY_REQUESTS'
+              ? CloseCode.TryAgainLater
+              : CloseCode.InternalError;
+        this.end(code, failure.message.slice(0, 120));
+      },
+    );
+  }
+
+  #calls(bytes: Buffer) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(bytes.toString());
+    } catch (cause) {
+      return this.#respondError(
+        null,
+        undefined,
+        new TRPCErrorClass({ code: 'PARSE_ERROR', cause }),
+        undefined,
+        'unknown',
+      );
+    }
+    const messages = Array.isArray(parsed) ? parsed : [parsed];
+    if (!this.#bucket.take(Math.max(1, messages.length))) {
+      this.deps.metrics.limitExceeded('rate');
+      this.deps.onLimit(this.session, CloseCode.RateLimited);
+      return this.end(CloseCode.RateLimited, 'message rate limit exceeded; slow down');
+    }
+    if (messages.length > this.deps.limits.maxCallsPerFrame) {
+      this.deps.metrics.limitExceeded('calls_per_frame');
+      const error = new TRPCErrorClass({
+        code: 'BAD_REQUEST',
+        message: `at most ${this.deps.limits.maxCallsPerFrame} calls per frame`,
+      });
+      for (const message of messages) {
+        const id = requestIdOf(message);
+        if (id !== null) this.#respondError(id, undefined, error, undefined, 'unknown');
+      }
+      return;
+    }
+    const { transformer } = this.deps.router._def._config;
+    for (const raw of messages) {
+      let message: TRPCClientOutgoingMessage;
+      try {
+        message = parseTRPCMessage(raw, transformer);
+      } catch (cause) {
+        // Answered under the call's own id where it has one, so its caller is not left waiting.
+        const error = new TRPCErrorClass({ code: 'PARSE_ERROR', message: MALFORMED_CALL, cause });
+        this.#respondError(requestIdOf(raw), undefined, error, undefined, 'unknown');
+        continue;
+      }
+      this.#request(message);
+    }
+  }
+
+  #request(message: TRPCClientOutgoingMessage) {
+    const { id, jsonrpc } = message;
+    if (id === null) {
+      const error = new TRPCErrorClass({ code: 'PARSE_ERROR', message: '`id` is required' });
+      return this.#respondError(null, jsonrpc, error, undefined, 'unknown');
+    }
+    if (message.method === 'subscription.stop') {
+      this.session.subscriptions.get(id)?.end();
+      return;
+    }
+    const { path, lastEventId } = message.params;
+    let input = message.params.input;
+    if (lastEventId !== undefined) {
+      input = typeof input === 'object' && input !== null ? { ...input, lastEventId } : (input ?? { lastEventId });
+    }
+    if (message.method === 'subscription') return this.#subscribe(id, jsonrpc, path, input);
+    const type = message.method;
+    callTRPCProcedure({
+      router: this.deps.router,
+      path,
+      getRawInput: async () => input,
+      ctx: this.session.context,
+      type,
+      signal: undefined,
+      batchIndex: 0,
+    }).then(
+      (data) => {
+        this.deps.metrics.call('websocket', path, 'ok');
+        this.#respond({ id, jsonrpc, result: { type: 'data', data } });
+      },
+      (cause: unknown) => this.#respondError(id, jsonrpc, publicError(cause), input, type, path),
+    );
+  }
+
+  #subscribe(id: RequestId, jsonrpc: '2.0' | undefined, path: string, input: unknown) {
+    if (this.session.subscriptions.has(id)) {
+      const error = new TRPCErrorClass({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` });
+      return this.#respondError(id, jsonrpc, error, input, 'subscription', path);
+    }
+    let subscription: Subscription;
+    try {
+      subscription = this.deps.sessions.admitSubscription(this.session, id);
+    } catch (cause) {
+      return this.#respondError(id, jsonrpc, publicError(cause), input, 'subscription', path);
+    }
+    const { transformer } = this.deps.router._def._config;
+    // What every data frame of this subscription starts with; the event's bytes follow, serialized once for all.
+    const prefix = Buffer.from(`{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`);
+    let failed = false;
+    runSubscription(
+      this.deps,
+      { session: this.session, subscription, path, input },
+      {
+        started: () => this.#respond({ id, jsonrpc, result: { type: 'started' } }),
+        data: (value) => {
+          const frame = Buffer.concat([prefix, websocketResult(transformer, value), CLOSE_BRACE]);
+          if (isEphemeral(value) && this.socket.bufferedAmount > this.deps.limits.ephemeralBufferBytes) {
+            this.#holdEphemeral(subscription, frame);
+          } else {
+            this.#send(frame);
+          }
+        },
+        error: (error) => {
+          failed = true;
+          this.#respondError(id, jsonrpc, error, input, 'subscription', path, false);
+        },
+        stopped: () => this.#respond({ id, jsonrpc, result: { type: 'stopped' } }),
+      },
+    ).finally(() => {
+      this.deps.sessions.releaseSubscription(subscription);
+      this.#waitingEphemeral?.delete(subscription);
+      this.deps.metrics.call('websocket', path, failed ? 'error' : 'ok');
+    });
+  }
+
+  // --- outgoing ------------------------------------------------------------
+
+  #respond(message: TRPCResponseMessage): void {
+    this.#send(JSON.stringify(transformTRPCResponse(this.deps.router._def._config, message)));
+  }
+
+  #respondError(
+    id: RequestId | null,
+    jsonrpc: '2.0' | undefined,
+    error: TRPCError,
+    input: unknown,
+    type: 'query' | 'mutation' | 'subscription' | 'unknown',
+    path?: string,
+    report = true,
+  ): void {
+    if (report) this.deps.onCallError(error, path, type);
+    if (path && type !== 'subscription') this.deps.metrics.call('websocket', path, error.code);
+    const shape = getErrorShape({
+      config: this.deps.router._def._config,
+      error,
+      type,
+      path,
+      input,
+      ctx: this.session.context,
+    });
+    this.#respond({ id, jsonrpc, error: shape });
+  }
+
+  /** Writes one frame; frames written in the same tick leave in one write. */
+  #send(frame: string | Buffer): void {
+    const socket = this.socket;
+    if (socket.readyState !== socket.OPEN) return;
+    if (!this.corked) {
+      this.corked = true;
+      this.raw.cork();
+      process.nextTick(uncork, this);
+    }
+    socket.send(frame, TEXT);
+    this.deps.metrics.bytesOut('websocket', frame.length);
+    const buffered = socket.bufferedAmount;
+    if (buffered > this.deps.limits.sendBufferBytes) {
+      this.deps.metrics.limitExceeded('send_buffer');
+      this.deps.onLimit(this.session, CloseCode.SlowConsumer);
+      this.end(CloseCode.SlowConsumer, 'send buffer over its limit: reconnect and resume');
+    }
+  }
+
+  /** A lagging reader gets only the latest ephemeral item per subscription, once it has caught up. */
+  #holdEphemeral(subscription: Subscription, frame: Buffer): void {
+    if (!this.#waitingEphemeral) {
+      this.#waitingEphemeral = new Map();
+      this.raw.once('drain', () => {
+        const waiting = this.#waitingEphemeral;
+        this.#waitingEphemeral = null;
+        for (const held of waiting?.values() ?? []) this.#send(held);
+      });
+    }
+    this.#waitingEphemeral.set(subscription, frame);
+  }
+}
