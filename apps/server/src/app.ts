@@ -35,7 +35,7 @@ export interface TetherServer {
   close(): Promise<void>;
 }
 
-/** Idempotency keys are kept twice as long as design.md promises (24 h). */
+/** Idempotency keys are kept twice as long as docs/ARCHITECTURE.md promises (24 h). */
 const IDEMPOTENCY_RETENTION_HOURS = 48;
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 

@@ -9,7 +9,7 @@ export interface RetryOptions {
 export const DEFAULT_RETRY: RetryOptions = { baseMs: 500, maxMs: 30_000 };
 
 /**
- * Full jitter (design.md): `random(0, min(maxMs, baseMs * 2^attempt))`, attempt
+ * Full jitter (docs/ARCHITECTURE.md): `random(0, min(maxMs, baseMs * 2^attempt))`, attempt
  * counted from 0. Spreading retries uniformly keeps a restarted server from
  * being hit by every client at once.
  */

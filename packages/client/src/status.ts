@@ -1,4 +1,4 @@
-/** The connection as an application sees it (design.md, "Status is observable"). */
+/** The connection as an application sees it (docs/ARCHITECTURE.md, "Reconnect and resume"). */
 export type ConnectionStatus = LastClose &
   (
     | { state: 'connecting' }

@@ -1,7 +1,7 @@
 /**
- * Every limit of the session core, on every transport (design.md,
- * "Protecting the server"). The table in docs/ARCHITECTURE.md lists them with
- * their settings and what a client sees when one is hit.
+ * Every limit of the session core, on every transport. The table in
+ * docs/ARCHITECTURE.md ("Limits") lists them with their settings and what a
+ * client sees when one is hit.
  */
 export interface Limits {
   /** Largest WebSocket message or HTTP body. */

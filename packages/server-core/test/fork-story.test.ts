@@ -12,7 +12,7 @@ import { createLogger } from '../src/logger';
 import { createSessionCore, type SessionCore } from '../src/session-core';
 
 /**
- * The fork story (design.md): another product keeps the session core and the
+ * The fork story (docs/ARCHITECTURE.md): another product keeps the session core and the
  * client and replaces only the app. This one is a counter: two procedures,
  * one subscription, its own principal type, and not a line of chat.
  */

@@ -1,5 +1,5 @@
 /**
- * Every close code a Tether server sends, in one table (design.md, "Close codes").
+ * Every close code a Tether server sends, in one table (PROTOCOL.md, "Close codes").
  * No other file spells these numbers.
  */
 export const CloseCode = {

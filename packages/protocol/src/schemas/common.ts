@@ -30,7 +30,7 @@ export const usernameSchema = z
   .regex(/^[a-z0-9._-]+$/, 'username may contain only letters, digits, ".", "_" and "-"')
   .describe('user name, case-insensitive');
 
-/** Required on mutations whose retry must not apply twice; see design.md. */
+/** Required on mutations whose retry must not apply twice; see docs/ARCHITECTURE.md. */
 export const idempotencyKeySchema = z
   .string()
   .min(

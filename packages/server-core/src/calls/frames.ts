@@ -1,4 +1,5 @@
 import { isTrackedEnvelope, type TRPCCombinedDataTransformer } from '@trpc/server';
+import type { TransportMetrics } from '../observability/metrics';
 
 /**
  * Serialize once, frame per subscriber. A subscription yields the same event
@@ -17,13 +18,27 @@ interface SerializedEvent {
 
 const serialized = new WeakMap<object, SerializedEvent>();
 
-function entryFor(value: unknown): { id: string | undefined; data: unknown; entry: SerializedEvent | null } {
+/**
+ * Every subscriber of an event on this process gets it within the same turn
+ * of the event loop (the bus hands it to all of them at once), so the time from
+ * its first frame to the end of that turn is its fan-out latency.
+ */
+function timeFanOut(metrics: TransportMetrics): void {
+  const startedAt = performance.now();
+  setImmediate(() => metrics.fanOutLatency((performance.now() - startedAt) / 1000));
+}
+
+function entryFor(
+  value: unknown,
+  metrics: TransportMetrics,
+): { id: string | undefined; data: unknown; entry: SerializedEvent | null } {
   const [id, data] = isTrackedEnvelope(value) ? [value[0], value[1]] : [undefined, value];
   if (typeof data !== 'object' || data === null) return { id, data, entry: null };
   let entry = serialized.get(data);
   if (!entry || entry.id !== id) {
     entry = { id };
     serialized.set(data, entry);
+    timeFanOut(metrics);
   }
   return { id, data, entry };
 }
@@ -36,8 +51,12 @@ export const isEphemeral = (value: unknown): boolean => !isTrackedEnvelope(value
  * byte what tRPC's own adapter sends: `{"type":"data","data":…}` and, for a
  * tracked item, its id both in the payload and beside it.
  */
-export function websocketResult(transformer: TRPCCombinedDataTransformer, value: unknown): Buffer {
-  const { id, data, entry } = entryFor(value);
+export function websocketResult(
+  transformer: TRPCCombinedDataTransformer,
+  value: unknown,
+  metrics: TransportMetrics,
+): Buffer {
+  const { id, data, entry } = entryFor(value, metrics);
   if (entry?.websocket) return entry.websocket;
   const result =
     id === undefined
@@ -52,8 +71,9 @@ export function websocketResult(transformer: TRPCCombinedDataTransformer, value:
 export function sseData(
   transformer: TRPCCombinedDataTransformer,
   value: unknown,
+  metrics: TransportMetrics,
 ): { id: string | undefined; data: string } {
-  const { id, data, entry } = entryFor(value);
+  const { id, data, entry } = entryFor(value, metrics);
   if (entry?.sse !== undefined) return { id, data: entry.sse };
   const text = JSON.stringify(transformer.output.serialize(data));
   if (entry) entry.sse = text;

@@ -127,7 +127,7 @@ export class SseConnection implements SessionPort {
       {
         started: () => {},
         data: (value) => {
-          const { id, data } = sseData(transformer, value);
+          const { id, data } = sseData(transformer, value, this.deps.metrics);
           const event = this.#event(id, data);
           if (isEphemeral(value) && this.bufferedBytes > this.deps.limits.ephemeralBufferBytes) {
             this.#holdEphemeral(event);

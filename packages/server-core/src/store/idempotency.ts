@@ -116,7 +116,7 @@ const SWEEP_CHUNK = 5_000;
 const SWEEP_CHUNKS_MAX = 200;
 
 /**
- * Forgets keys older than `maxAgeHours` (design.md promises at least 24 h), a
+ * Forgets keys older than `maxAgeHours` (docs/ARCHITECTURE.md promises at least 24 h), a
  * chunk at a time; skipped, like any write, under the disk's floor.
  */
 export async function sweepIdempotencyKeys(store: Store, maxAgeHours: number): Promise<number> {

@@ -20,7 +20,7 @@ export interface ResumableStreamOptions<E extends SequencedEvent, M extends Sequ
 }
 
 /**
- * Exactly-once, in-order delivery across replay and live (design.md, "Resume
+ * Exactly-once, in-order delivery across replay and live (docs/ARCHITECTURE.md, "Resume
  * on the server"): attach the live listener first, replay `seq > afterSeq`
  * from the store, mark the hand-over with `synced`, then drain live events,
  * skipping what was replayed. A live

@@ -239,7 +239,7 @@ export class WebSocketConnection implements SessionPort {
       {
         started: () => this.#respond({ id, jsonrpc, result: { type: 'started' } }),
         data: (value) => {
-          const frame = Buffer.concat([prefix, websocketResult(transformer, value), CLOSE_BRACE]);
+          const frame = Buffer.concat([prefix, websocketResult(transformer, value, this.deps.metrics), CLOSE_BRACE]);
           if (isEphemeral(value) && this.socket.bufferedAmount > this.deps.limits.ephemeralBufferBytes) {
             this.#holdEphemeral(subscription, frame);
           } else {
