@@ -31,6 +31,8 @@ export interface ServerProcess {
   readonly wsUrl: string;
   readonly dataDir: string;
   readonly tokenSecret: string;
+  /** The environment it was spawned with beyond the base (`respawn` reuses it). */
+  readonly env: Record<string, string>;
   readonly logs: LogLine[];
   /** The first log line (past or future) matching `predicate`. */
   waitForLog(predicate: (line: LogLine) => boolean): Promise<LogLine>;
@@ -147,6 +149,7 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
     url,
     wsUrl: `${url.replace('http', 'ws')}/trpc`,
     dataDir,
+    env: options.env ?? {},
     tokenSecret,
     logs,
     waitForLog,
@@ -160,8 +163,8 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
   };
 }
 
-/** Restarts on the same port, data dir and secret, as an operator would. */
-export function respawn(previous: ServerProcess, env?: Record<string, string>): Promise<ServerProcess> {
+/** Restarts on the same port, data dir, secret and environment (unless given another), as an operator would. */
+export function respawn(previous: ServerProcess, env: Record<string, string> = previous.env): Promise<ServerProcess> {
   return spawnServer({ dataDir: previous.dataDir, port: previous.port, tokenSecret: previous.tokenSecret, env });
 }
 

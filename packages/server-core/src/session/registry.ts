@@ -193,7 +193,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
         // revocation (a `member.left`, say) reaches the subscriber before its end does.
         setImmediate(() => holder.end(new TRPCError({ code: 'FORBIDDEN', message: own ?? message })));
       } else {
-        holder.port.end(CloseCode.Unauthorized, message);
+        this.#end(holder, CloseCode.Unauthorized, message);
       }
     }
   }
@@ -221,16 +221,17 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     const { limits, heartbeat } = this.#options;
     const wallNow = Date.now();
     for (const session of this.sessions) {
+      if (session.ending) continue;
       if (!session.ready) {
         if (now - session.openedAt >= limits.handshakeTimeoutMs) {
-          session.port.end(CloseCode.HandshakeTimeout, 'no connectionParams within the handshake timeout');
+          this.#end(session, CloseCode.HandshakeTimeout, 'no connectionParams within the handshake timeout');
         }
         continue;
       }
       const credential = session.credential;
       if (credential) {
         if (wallNow >= credential.expiresAt.getTime()) {
-          session.port.end(CloseCode.Unauthorized, 'access token expired: renew it');
+          this.#end(session, CloseCode.Unauthorized, 'access token expired: renew it');
           continue;
         }
         if (credential.recheckAt && wallNow >= credential.recheckAt.getTime()) this.#recheck(session);
@@ -260,9 +261,16 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       (error: TRPCError) => {
         session.rechecking = false;
         // An outage is not a revocation: check again at the next sweep.
-        if (error.code === 'UNAUTHORIZED') session.port.end(CloseCode.Unauthorized, error.message.slice(0, 120));
+        if (error.code === 'UNAUTHORIZED') this.#end(session, CloseCode.Unauthorized, error.message.slice(0, 120));
       },
     );
+  }
+
+  /** Tells the transport to end `session`, once. */
+  #end(session: Session<TPrincipal>, code: CloseCode, reason: string): void {
+    if (session.ending) return;
+    session.ending = true;
+    session.port.end(code, reason);
   }
 
   #adopt(session: Session<TPrincipal>, credential: Credential<TPrincipal>, token: string): void {

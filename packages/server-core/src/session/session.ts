@@ -69,6 +69,8 @@ export class Session<TPrincipal> implements SessionControls {
   /** A WebSocket has sent valid connectionParams; SSE and HTTP sessions start ready. */
   ready: boolean;
   ended = false;
+  /** The core has told the transport to end it (expiry, revocation); its close is on the way. */
+  ending = false;
   /** Re-verification of a long-lived token in flight. */
   rechecking = false;
   /** The client's name and version from its handshake, for logs. */

@@ -111,17 +111,15 @@ export class WebSocketConnection implements SessionPort {
     const handshake = readHandshake(message);
     if (!handshake.ok) return this.end(handshake.code, handshake.reason);
     this.session.clientName = handshake.params.client;
+    this.session.ready = true;
     const token = handshake.params.token;
-    if (!token) {
-      this.session.ready = true;
-      return;
-    }
+    if (!token) return;
+    // Calls that arrive while the token is verified wait for it.
     this.#pending = [];
     this.deps.sessions.signIn(this.session, token).then(
       () => {
         const pending = this.#pending ?? [];
         this.#pending = null;
-        this.session.ready = true;
         for (const data of pending) this.receive(data, false);
       },
       (failure: TRPCError) => {
