@@ -12,6 +12,11 @@ interface SerializedEvent {
   id: string | undefined;
   /** tRPC's WebSocket `result` member, as JSON bytes. */
   websocket?: Buffer;
+  /**
+   * Whole frames by their prefix (`{"id":…,"result":`): subscribers whose
+   * subscriptions share an id (clients number them alike) share one buffer.
+   */
+  frames?: Map<string, Buffer>;
   /** The SSE `data:` payload. */
   sse?: string;
 }
@@ -65,6 +70,31 @@ export function websocketResult(
   const bytes = Buffer.from(JSON.stringify(result));
   if (entry) entry.websocket = bytes;
   return bytes;
+}
+
+const CLOSE_BRACE = Buffer.from('}');
+/** Past this many distinct subscription ids an event keeps no more whole frames: memory stays bounded. */
+const MAX_SHARED_FRAMES = 64;
+
+/**
+ * tRPC's WebSocket data message for `value` on the subscription whose frames
+ * start with `prefix`: built once per event and id, then shared.
+ */
+export function websocketFrame(
+  transformer: TRPCCombinedDataTransformer,
+  value: unknown,
+  prefix: { text: string; bytes: Buffer },
+  metrics: TransportMetrics,
+): Buffer {
+  const { entry } = entryFor(value, metrics);
+  const shared = entry?.frames?.get(prefix.text);
+  if (shared) return shared;
+  const frame = Buffer.concat([prefix.bytes, websocketResult(transformer, value, metrics), CLOSE_BRACE]);
+  if (entry) {
+    entry.frames ??= new Map();
+    if (entry.frames.size < MAX_SHARED_FRAMES) entry.frames.set(prefix.text, frame);
+  }
+  return frame;
 }
 
 /** The SSE event for `value`: tRPC's `data:` line (and `id:` for a tracked item). */

@@ -14,8 +14,6 @@ export interface SubscriptionSink {
   stopped(): void;
 }
 
-const ABORTED = Symbol('aborted');
-
 function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
   return typeof value === 'object' && value !== null && Symbol.asyncIterator in value;
 }
@@ -29,17 +27,25 @@ export const publicError = (cause: unknown): TRPCError => getTRPCErrorFromUnknow
  * caller releases the subscription once this settles.
  */
 export async function runSubscription(
-  deps: Pick<TransportDeps, 'router' | 'onCallError'>,
+  deps: Pick<TransportDeps, 'router' | 'onCallError' | 'sessions'>,
   call: { session: Session<unknown>; subscription: Subscription; path: string; input: unknown },
   sink: SubscriptionSink,
 ): Promise<void> {
   const { router } = deps;
   const { session, subscription, path, input } = call;
   const { signal } = subscription;
+  // The slot and the id are free before the client hears of the end, so it may reuse them at once.
+  const release = () => deps.sessions.releaseSubscription(subscription);
   const fail = (cause: unknown) => {
     const error = publicError(cause);
     deps.onCallError(error, path, 'subscription');
+    release();
     sink.error(error);
+  };
+  const stopped = () => {
+    release();
+    if (subscription.failure) sink.error(subscription.failure);
+    else sink.stopped();
   };
 
   let source: unknown;
@@ -55,8 +61,8 @@ export async function runSubscription(
     });
   } catch (cause) {
     // A subscription stopped while it was being set up ends quietly.
-    if (signal.aborted && !subscription.failure) sink.stopped();
-    else fail(subscription.failure ?? cause);
+    if (signal.aborted) stopped();
+    else fail(cause);
     return;
   }
   const iterable = isObservable(source) ? observableToAsyncIterable(source, signal) : source;
@@ -67,40 +73,51 @@ export async function runSubscription(
   const iterator = iterable[Symbol.asyncIterator]();
   if (signal.aborted) {
     void iterator.return?.()?.catch(() => {});
-    if (subscription.failure) sink.error(subscription.failure);
-    else sink.stopped();
+    stopped();
     return;
   }
-
-  // One abort listener for the whole subscription: it wakes whichever `next` is pending.
-  let wake: ((aborted: typeof ABORTED) => void) | null = null;
-  const onAbort = () => wake?.(ABORTED);
-  signal.addEventListener('abort', onAbort, { once: true });
   sink.started();
-  let done = false;
-  try {
-    while (!signal.aborted) {
-      const next = await new Promise<IteratorResult<unknown> | typeof ABORTED>((resolve, reject) => {
-        wake = resolve;
-        iterator.next().then(resolve, reject);
-      });
-      if (next === ABORTED) break;
-      if (next.done) {
-        done = true;
-        break;
-      }
-      sink.data(next.value);
-    }
-    if (subscription.failure) sink.error(subscription.failure);
-    else sink.stopped();
-  } catch (cause) {
-    done = true;
-    if (signal.aborted && !subscription.failure) sink.stopped();
-    else fail(subscription.failure ?? cause);
-  } finally {
-    wake = null;
-    signal.removeEventListener('abort', onAbort);
-    // Ends the procedure's generator (its `finally` runs) without waiting for it.
-    if (!done) void iterator.return?.()?.catch(() => {});
-  }
+  await pump(iterator, subscription, sink.data, stopped, fail);
+}
+
+/**
+ * Pulls items until the iterator is done, fails, or the subscription ends.
+ * Callbacks rather than `await` in a loop: one promise per item (the
+ * iterator's own), which is most of the cost of fanning an event out to
+ * thousands of subscribers. An end from outside settles at once, without
+ * waiting for a `next` that may never come.
+ */
+function pump(
+  iterator: AsyncIterator<unknown>,
+  subscription: Subscription,
+  data: (value: unknown) => void,
+  stopped: () => void,
+  fail: (cause: unknown) => void,
+): Promise<void> {
+  return new Promise((resolve) => {
+    let settled = false;
+    const settle = (end: () => void, iteratorDone: boolean) => {
+      if (settled) return;
+      settled = true;
+      subscription.signal.removeEventListener('abort', onAbort);
+      end();
+      // Ends the procedure's generator (its `finally` runs) without waiting for it.
+      if (!iteratorDone) void iterator.return?.()?.catch(() => {});
+      resolve();
+    };
+    const onAbort = () => settle(stopped, false);
+    const onItem = (item: IteratorResult<unknown>) => {
+      if (settled) return;
+      if (item.done) return settle(stopped, true);
+      data(item.value);
+      if (!settled) iterator.next().then(onItem, onFailure);
+    };
+    const onFailure = (cause: unknown) => {
+      if (settled) return;
+      // A failure after an end from outside is that end; otherwise it is the subscription's error.
+      settle(() => (subscription.signal.aborted ? stopped() : fail(cause)), true);
+    };
+    subscription.signal.addEventListener('abort', onAbort, { once: true });
+    iterator.next().then(onItem, onFailure);
+  });
 }

@@ -9,7 +9,7 @@ import {
 } from '@trpc/server';
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import type { RawData, WebSocket } from 'ws';
-import { isEphemeral, websocketResult } from '../calls/frames';
+import { isEphemeral, websocketFrame } from '../calls/frames';
 import { publicError, runSubscription } from '../calls/run-subscription';
 import type { Session, SessionPort, Subscription } from '../session/session';
 import { createTokenBucket } from '../session/token-bucket';
@@ -20,7 +20,6 @@ import { readHandshake } from './handshake';
 type RequestId = string | number;
 const PING = 'PING';
 const PONG = 'PONG';
-const CLOSE_BRACE = Buffer.from('}');
 const TEXT = { binary: false } as const;
 
 /** What a client is told of a message that is not a tRPC call (the parser's own text says nothing useful). */
@@ -229,7 +228,8 @@ export class WebSocketConnection implements SessionPort {
     }
     const { transformer } = this.deps.router._def._config;
     // What every data frame of this subscription starts with; the event's bytes follow, serialized once for all.
-    const prefix = Buffer.from(`{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`);
+    const text = `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`;
+    const prefix = { text, bytes: Buffer.from(text) };
     let failed = false;
     runSubscription(
       this.deps,
@@ -237,7 +237,7 @@ export class WebSocketConnection implements SessionPort {
       {
         started: () => this.#respond({ id, jsonrpc, result: { type: 'started' } }),
         data: (value) => {
-          const frame = Buffer.concat([prefix, websocketResult(transformer, value, this.deps.metrics), CLOSE_BRACE]);
+          const frame = websocketFrame(transformer, value, prefix, this.deps.metrics);
           if (isEphemeral(value) && this.socket.bufferedAmount > this.deps.limits.ephemeralBufferBytes) {
             this.#holdEphemeral(subscription, frame);
           } else {
