@@ -83,16 +83,16 @@ const MAX_SHARED_FRAMES = 64;
 export function websocketFrame(
   transformer: TRPCCombinedDataTransformer,
   value: unknown,
-  prefix: { text: string; bytes: Buffer },
+  prefix: string,
   metrics: TransportMetrics,
 ): Buffer {
   const { entry } = entryFor(value, metrics);
-  const shared = entry?.frames?.get(prefix.text);
+  const shared = entry?.frames?.get(prefix);
   if (shared) return shared;
-  const frame = Buffer.concat([prefix.bytes, websocketResult(transformer, value, metrics), CLOSE_BRACE]);
+  const frame = Buffer.concat([Buffer.from(prefix), websocketResult(transformer, value, metrics), CLOSE_BRACE]);
   if (entry) {
     entry.frames ??= new Map();
-    if (entry.frames.size < MAX_SHARED_FRAMES) entry.frames.set(prefix.text, frame);
+    if (entry.frames.size < MAX_SHARED_FRAMES) entry.frames.set(prefix, frame);
   }
   return frame;
 }

@@ -77,7 +77,7 @@ export async function runSubscription(
     return;
   }
   sink.started();
-  await pump(iterator, subscription, sink.data, stopped, fail);
+  await pump(iterator, subscription, sink, stopped, fail);
 }
 
 /**
@@ -90,7 +90,7 @@ export async function runSubscription(
 function pump(
   iterator: AsyncIterator<unknown>,
   subscription: Subscription,
-  data: (value: unknown) => void,
+  sink: SubscriptionSink,
   stopped: () => void,
   fail: (cause: unknown) => void,
 ): Promise<void> {
@@ -109,7 +109,7 @@ function pump(
     const onItem = (item: IteratorResult<unknown>) => {
       if (settled) return;
       if (item.done) return settle(stopped, true);
-      data(item.value);
+      sink.data(item.value);
       if (!settled) iterator.next().then(onItem, onFailure);
     };
     const onFailure = (cause: unknown) => {

@@ -287,7 +287,8 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       load.subscriptions += session.subscriptions.size;
     }
     session.credential = credential;
-    session.token = token;
+    // Kept only where it is verified again: a token is the largest string a session would hold.
+    session.token = credential.recheckAt ? token : null;
     for (const key of credential.revocationKeys) this.#bind(key, session);
   }
 

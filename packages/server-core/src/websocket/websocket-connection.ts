@@ -10,7 +10,7 @@ import {
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import type { RawData, WebSocket } from 'ws';
 import { isEphemeral, websocketFrame } from '../calls/frames';
-import { publicError, runSubscription } from '../calls/run-subscription';
+import { publicError, runSubscription, type SubscriptionSink } from '../calls/run-subscription';
 import type { Session, SessionPort, Subscription } from '../session/session';
 import { createTokenBucket } from '../session/token-bucket';
 import type { TransportDeps } from '../session/transport-deps';
@@ -71,7 +71,7 @@ export class WebSocketConnection implements SessionPort {
   }
 
   ping(): void {
-    this.#send(PING);
+    this.send(PING);
   }
 
   terminate(): void {
@@ -89,7 +89,7 @@ export class WebSocketConnection implements SessionPort {
     this.deps.metrics.bytesIn('websocket', bytes.length);
     if (!isBinary && bytes.length === 4) {
       const text = bytes.toString();
-      if (text === PING) return this.#send(PONG);
+      if (text === PING) return this.send(PONG);
       if (text === PONG) return;
     }
     if (this.#pending) {
@@ -140,7 +140,7 @@ export class WebSocketConnection implements SessionPort {
     try {
       parsed = JSON.parse(bytes.toString());
     } catch (cause) {
-      return this.#respondError(
+      return this.respondError(
         null,
         undefined,
         new TRPCErrorClass({ code: 'PARSE_ERROR', cause }),
@@ -162,7 +162,7 @@ export class WebSocketConnection implements SessionPort {
       });
       for (const message of messages) {
         const id = requestIdOf(message);
-        if (id !== null) this.#respondError(id, undefined, error, undefined, 'unknown');
+        if (id !== null) this.respondError(id, undefined, error, undefined, 'unknown');
       }
       return;
     }
@@ -174,7 +174,7 @@ export class WebSocketConnection implements SessionPort {
       } catch (cause) {
         // Answered under the call's own id where it has one, so its caller is not left waiting.
         const error = new TRPCErrorClass({ code: 'PARSE_ERROR', message: MALFORMED_CALL, cause });
-        this.#respondError(requestIdOf(raw), undefined, error, undefined, 'unknown');
+        this.respondError(requestIdOf(raw), undefined, error, undefined, 'unknown');
         continue;
       }
       this.#request(message);
@@ -185,7 +185,7 @@ export class WebSocketConnection implements SessionPort {
     const { id, jsonrpc } = message;
     if (id === null) {
       const error = new TRPCErrorClass({ code: 'PARSE_ERROR', message: '`id` is required' });
-      return this.#respondError(null, jsonrpc, error, undefined, 'unknown');
+      return this.respondError(null, jsonrpc, error, undefined, 'unknown');
     }
     if (message.method === 'subscription.stop') {
       this.session.subscriptions.get(id)?.end();
@@ -209,61 +209,38 @@ export class WebSocketConnection implements SessionPort {
     }).then(
       (data) => {
         this.deps.metrics.call('websocket', path, 'ok');
-        this.#respond({ id, jsonrpc, result: { type: 'data', data } });
+        this.respond({ id, jsonrpc, result: { type: 'data', data } });
       },
-      (cause: unknown) => this.#respondError(id, jsonrpc, publicError(cause), input, type, path),
+      (cause: unknown) => this.respondError(id, jsonrpc, publicError(cause), input, type, path),
     );
   }
 
   #subscribe(id: RequestId, jsonrpc: '2.0' | undefined, path: string, input: unknown) {
     if (this.session.subscriptions.has(id)) {
       const error = new TRPCErrorClass({ code: 'BAD_REQUEST', message: `duplicate subscription id ${id}` });
-      return this.#respondError(id, jsonrpc, error, input, 'subscription', path);
+      return this.respondError(id, jsonrpc, error, input, 'subscription', path);
     }
     let subscription: Subscription;
     try {
       subscription = this.deps.sessions.admitSubscription(this.session, id);
     } catch (cause) {
-      return this.#respondError(id, jsonrpc, publicError(cause), input, 'subscription', path);
+      return this.respondError(id, jsonrpc, publicError(cause), input, 'subscription', path);
     }
-    const { transformer } = this.deps.router._def._config;
-    // What every data frame of this subscription starts with; the event's bytes follow, serialized once for all.
-    const text = `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`;
-    const prefix = { text, bytes: Buffer.from(text) };
-    let failed = false;
-    runSubscription(
-      this.deps,
-      { session: this.session, subscription, path, input },
-      {
-        started: () => this.#respond({ id, jsonrpc, result: { type: 'started' } }),
-        data: (value) => {
-          const frame = websocketFrame(transformer, value, prefix, this.deps.metrics);
-          if (isEphemeral(value) && this.socket.bufferedAmount > this.deps.limits.ephemeralBufferBytes) {
-            this.#holdEphemeral(subscription, frame);
-          } else {
-            this.#send(frame);
-          }
-        },
-        error: (error) => {
-          failed = true;
-          this.#respondError(id, jsonrpc, error, input, 'subscription', path, false);
-        },
-        stopped: () => this.#respond({ id, jsonrpc, result: { type: 'stopped' } }),
-      },
-    ).finally(() => {
+    const sink = new WebSocketSubscriptionSink(this, subscription, id, jsonrpc, path, input);
+    runSubscription(this.deps, { session: this.session, subscription, path, input }, sink).finally(() => {
       this.deps.sessions.releaseSubscription(subscription);
       this.#waitingEphemeral?.delete(subscription);
-      this.deps.metrics.call('websocket', path, failed ? 'error' : 'ok');
+      this.deps.metrics.call('websocket', path, sink.failed ? 'error' : 'ok');
     });
   }
 
   // --- outgoing ------------------------------------------------------------
 
-  #respond(message: TRPCResponseMessage): void {
-    this.#send(JSON.stringify(transformTRPCResponse(this.deps.router._def._config, message)));
+  respond(message: TRPCResponseMessage): void {
+    this.send(JSON.stringify(transformTRPCResponse(this.deps.router._def._config, message)));
   }
 
-  #respondError(
+  respondError(
     id: RequestId | null,
     jsonrpc: '2.0' | undefined,
     error: TRPCError,
@@ -282,11 +259,11 @@ export class WebSocketConnection implements SessionPort {
       input,
       ctx: this.session.context,
     });
-    this.#respond({ id, jsonrpc, error: shape });
+    this.respond({ id, jsonrpc, error: shape });
   }
 
   /** Writes one frame; frames written in the same tick leave in one write. */
-  #send(frame: string | Buffer): void {
+  send(frame: string | Buffer): void {
     const socket = this.socket;
     if (socket.readyState !== socket.OPEN) return;
     if (!this.corked) {
@@ -305,15 +282,61 @@ export class WebSocketConnection implements SessionPort {
   }
 
   /** A lagging reader gets only the latest ephemeral item per subscription, once it has caught up. */
-  #holdEphemeral(subscription: Subscription, frame: Buffer): void {
+  holdEphemeral(subscription: Subscription, frame: Buffer): void {
     if (!this.#waitingEphemeral) {
       this.#waitingEphemeral = new Map();
       this.raw.once('drain', () => {
         const waiting = this.#waitingEphemeral;
         this.#waitingEphemeral = null;
-        for (const held of waiting?.values() ?? []) this.#send(held);
+        for (const held of waiting?.values() ?? []) this.send(held);
       });
     }
     this.#waitingEphemeral.set(subscription, frame);
+  }
+}
+
+/**
+ * Where one subscription's items go on a WebSocket: a small object per
+ * subscription rather than a closure per callback, since idle subscriptions
+ * are what a server holds most of.
+ */
+class WebSocketSubscriptionSink implements SubscriptionSink {
+  failed = false;
+  /** What every data frame of this subscription starts with; the event's bytes follow, serialized once for all. */
+  readonly prefix: string;
+
+  constructor(
+    private readonly connection: WebSocketConnection,
+    private readonly subscription: Subscription,
+    private readonly id: RequestId,
+    private readonly jsonrpc: '2.0' | undefined,
+    private readonly path: string,
+    private readonly input: unknown,
+  ) {
+    this.prefix = `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`;
+  }
+
+  started(): void {
+    this.connection.respond({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'started' } });
+  }
+
+  data(value: unknown): void {
+    const { connection } = this;
+    const { router, metrics, limits } = connection.deps;
+    const frame = websocketFrame(router._def._config.transformer, value, this.prefix, metrics);
+    if (isEphemeral(value) && connection.socket.bufferedAmount > limits.ephemeralBufferBytes) {
+      connection.holdEphemeral(this.subscription, frame);
+    } else {
+      connection.send(frame);
+    }
+  }
+
+  error(error: TRPCError): void {
+    this.failed = true;
+    this.connection.respondError(this.id, this.jsonrpc, error, this.input, 'subscription', this.path, false);
+  }
+
+  stopped(): void {
+    this.connection.respond({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'stopped' } });
   }
 }

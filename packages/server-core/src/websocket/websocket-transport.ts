@@ -19,6 +19,15 @@ export interface WebSocketTransportOptions extends TransportDeps {
 /** How long peers get to answer the 1012 close frame on shutdown. */
 const CLOSE_HANDSHAKE_GRACE_MS = 2_000;
 
+/**
+ * A module-level listener, not a closure: a closure here would share its scope
+ * with the upgrade callback's and keep the upgrade request (headers and all)
+ * alive for as long as the socket lives.
+ */
+function destroyOnError(this: Duplex): void {
+  this.destroy();
+}
+
 /** Answers an upgrade with a plain HTTP status and no socket. */
 function refuseUpgrade(socket: Duplex, status: number, text: string): void {
   socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
@@ -68,7 +77,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
 
   return {
     handleUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer) {
-      socket.on('error', () => socket.destroy());
+      socket.on('error', destroyOnError);
       const url = requestUrl(req);
       if (!url) return refuseUpgrade(socket, 400, 'Bad Request');
       if (url.pathname !== '/trpc') return refuseUpgrade(socket, 404, 'Not Found');
