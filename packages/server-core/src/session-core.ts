@@ -137,6 +137,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
     },
     health: () => sessions.health(),
     async shutdown(drainMs) {
+      http.drain();
       for (const session of sessions.sessions) {
         if (session.transport === 'sse') session.port.end(CloseCode.ServiceRestart, 'server restarting: reconnect');
       }

@@ -30,16 +30,19 @@ export function createAuthenticator(options: {
   const { accessTokens, store, serviceTokenRecheckMs = DEFAULT_SERVICE_TOKEN_RECHECK_MS } = options;
   /** Sign-ins found alive, by revocation key, with when. */
   const aliveSignIns = new Map<string, number>();
+  /** When each key was last forgotten: a check under way then may have read the sign-in before it ended. */
+  const forgottenAt = new Map<string, number>();
 
   async function signInAlive(signInId: string): Promise<boolean> {
     const key = signInRevocationKey(signInId);
     const checkedAt = aliveSignIns.get(key);
     if (checkedAt !== undefined && performance.now() - checkedAt < SIGN_IN_ALIVE_MS) return true;
+    const startedAt = performance.now();
     const [row] = await store.query(
       'SELECT 1 FROM refresh_tokens WHERE family_id = $1 AND revoked_at IS NULL LIMIT 1',
       [signInId],
     );
-    if (!row) return false;
+    if (!row || (forgottenAt.get(key) ?? -1) >= startedAt) return false;
     if (aliveSignIns.size >= SIGN_IN_CACHE_MAX) aliveSignIns.clear();
     aliveSignIns.set(key, performance.now());
     return true;
@@ -87,5 +90,10 @@ export function createAuthenticator(options: {
       revocationKeys: [signInRevocationKey(claims.signInId)],
     };
   };
-  return Object.assign(authenticate, { forget: (key: string) => aliveSignIns.delete(key) });
+  const forget = (key: string) => {
+    aliveSignIns.delete(key);
+    if (forgottenAt.size >= SIGN_IN_CACHE_MAX) forgottenAt.clear();
+    forgottenAt.set(key, performance.now());
+  };
+  return Object.assign(authenticate, { forget });
 }

@@ -94,6 +94,32 @@ describe('limits on parsed calls', () => {
   });
 });
 
+describe('hostile input', () => {
+  it('answers a procedure path that is not valid URL encoding with 400, and keeps serving', async () => {
+    const response = await fetch(`${server.url}/trpc/%E0%A4%A`);
+    expect(response.status).toBe(400);
+    expect((await fetch(`${server.url}/healthz`)).status).toBe(200);
+  });
+
+  it('closes 4400 a connection that keeps sending frames that are not calls, each answered until then', async () => {
+    const socket = await ws(undefined);
+    for (let i = 0; i < 10; i += 1) socket.sendRaw('not json');
+    for (let i = 0; i < 10; i += 1)
+      expect(errorCode(await socket.waitForMessage((m) => 'error' in m))).toBe('PARSE_ERROR');
+    socket.sendRaw('not json');
+    expect((await socket.waitForClose()).code).toBe(CloseCode.BadFrames);
+  });
+
+  it('refuses request ids that are not short strings or safe integers', async () => {
+    const socket = await ws(undefined);
+    socket.send({ id: 'x'.repeat(129), method: 'query', params: { path: 'connection.health', input: { json: null } } });
+    const refused = await socket.waitForMessage((m) => 'error' in m);
+    expect([refused.id, errorCode(refused)]).toEqual([null, 'PARSE_ERROR']);
+    socket.send({ id: 'x'.repeat(128), method: 'query', params: { path: 'connection.health', input: { json: null } } });
+    expect(resultType(await socket.waitForMessage((m) => m.id === 'x'.repeat(128)))).toBe('data');
+  });
+});
+
 describe('limits that hold across WebSocket and SSE', () => {
   it('counts one principal’s subscriptions over both transports', async () => {
     const user = await signUp('subscriber');
@@ -106,9 +132,13 @@ describe('limits that hold across WebSocket and SSE', () => {
     expect(fourth.status).toBe(200);
     expect((await fourth.next((e) => e.event === 'message')).id).toBeDefined();
 
-    const fifth = await openSse(server.url, 'rooms.events', { roomId: room.id }, { token: user.accessToken });
-    expect(fifth.status).toBe(429);
-    expect(fifth.body).toContain('TOO_MANY_REQUESTS');
+    // Refused as tRPC's own server refuses a stream: it opens and ends at once with a typed error.
+    const fifth = await sse('rooms.events', { roomId: room.id }, user.accessToken);
+    expect(sseError(await fifth.next((e) => e.event === 'serialized-error')).data.code).toBe('TOO_MANY_REQUESTS');
+    // The same procedure behind a trailing slash is the same stream, under the same limit.
+    const slashed = await openSse(server.url, 'rooms.events/', { roomId: room.id }, { token: user.accessToken });
+    streams.push(slashed);
+    expect(sseError(await slashed.next((e) => e.event === 'serialized-error')).data.code).toBe('TOO_MANY_REQUESTS');
     expect(errorCode(await subscribe(socket, 4, 'rooms.events', { roomId: room.id }))).toBe('TOO_MANY_REQUESTS');
 
     socket.send({ id: 9, method: 'query', params: { path: 'connection.health', input: { json: null } } });
@@ -133,8 +163,9 @@ describe('limits that hold across WebSocket and SSE', () => {
       await socket.waitForMessage((m) => m.id === 1);
     }
     expect((await sse('rooms.events', { roomId: room.id }, user.accessToken)).status).toBe(200);
-    const refusedSse = await openSse(server.url, 'rooms.events', { roomId: room.id }, { token: user.accessToken });
-    expect(refusedSse.status).toBe(429);
+    const refusedSse = await sse('rooms.events', { roomId: room.id }, user.accessToken);
+    const refusal = sseError(await refusedSse.next((e) => e.event === 'serialized-error'));
+    expect(refusal.data).toMatchObject({ code: 'TOO_MANY_REQUESTS', closeCode: CloseCode.TryAgainLater });
     const refusedWs = await ws(user.accessToken);
     expect((await refusedWs.waitForClose()).code).toBe(CloseCode.TryAgainLater);
   });

@@ -6,15 +6,7 @@ import { runSubscription } from '../calls/run-subscription';
 import type { Session, SessionPort, Subscription } from '../session/session';
 import type { TransportDeps } from '../session/transport-deps';
 import { CLOSE_GRACE_MS } from '../websocket/close-hard';
-import { sendTrpcError } from './http-errors';
-
-/** The headers of tRPC's SSE responses. */
-const SSE_HEADERS = {
-  'content-type': 'text/event-stream',
-  'cache-control': 'no-cache, no-transform',
-  'x-accel-buffering': 'no',
-  connection: 'keep-alive',
-};
+import { SSE_HEADERS, sendSseError } from './http-errors';
 
 /** What an SSE stream ends with where a WebSocket would close with `code`. */
 const ERROR_FOR_CLOSE: Partial<Record<CloseCode, TRPC_ERROR_CODE_KEY>> = {
@@ -56,7 +48,8 @@ export class SseConnection implements SessionPort {
   #subscription: Subscription | null = null;
   #closeCode: number = CloseCode.Normal;
   #lastEventId: string | null;
-  #waitingEphemeral: string | null = null;
+  /** The latest ephemeral item waiting for a lagging reader, serialized (`undefined`: none). */
+  #waitingEphemeral: { data: string } | undefined = undefined;
 
   constructor(
     private readonly deps: TransportDeps,
@@ -88,10 +81,9 @@ export class SseConnection implements SessionPort {
 
   async serve(path: string, input: unknown, token: string | null): Promise<void> {
     const { sessions, router } = this.deps;
-    const refuse = (error: TRPCError, closeCode: CloseCode) => {
-      this.deps.onLimit(this.session, closeCode);
-      sendTrpcError(this.res, router, error, { paths: [path], batch: false }, { 'retry-after': '1' });
-      sessions.close(this.session, closeCode);
+    const refuse = (error: TRPCError, closeCode?: CloseCode) => {
+      sendSseError(this.res, router, error, path, closeCode);
+      sessions.close(this.session, closeCode ?? CloseCode.Normal);
     };
     this.res.once('close', () => {
       if (this.#closeCode === CloseCode.Normal && !this.res.writableEnded) this.#closeCode = CloseCode.GoingAway;
@@ -103,11 +95,13 @@ export class SseConnection implements SessionPort {
         await sessions.signIn(this.session, token);
       } catch (cause) {
         const error = cause as TRPCError;
-        if (error.code === 'TOO_MANY_REQUESTS') return refuse(error, CloseCode.TryAgainLater);
+        if (error.code === 'TOO_MANY_REQUESTS') {
+          this.deps.onLimit(this.session, CloseCode.TryAgainLater);
+          return refuse(error, CloseCode.TryAgainLater);
+        }
         this.deps.onCallError(error, path, 'subscription');
-        sendTrpcError(this.res, router, error, { paths: [path], batch: false });
-        sessions.close(this.session, CloseCode.Unauthorized);
-        return;
+        // A bad token is 4401 (refresh it); a store outage 1011 (retry later), as on a WebSocket.
+        return refuse(error, error.code === 'UNAUTHORIZED' ? CloseCode.Unauthorized : CloseCode.InternalError);
       }
     }
     if (this.session.ended) return;
@@ -115,7 +109,8 @@ export class SseConnection implements SessionPort {
     try {
       subscription = sessions.admitSubscription(this.session, 0);
     } catch (cause) {
-      return refuse(cause as TRPCError, CloseCode.RateLimited);
+      // Like a WebSocket subscription over its limit: the call fails, nothing closes.
+      return refuse(cause as TRPCError);
     }
     this.#subscription = subscription;
     this.res.writeHead(200, SSE_HEADERS);
@@ -128,12 +123,11 @@ export class SseConnection implements SessionPort {
         started: () => {},
         data: (value) => {
           const { id, data } = sseData(transformer, value, this.deps.metrics);
-          const event = this.#event(id, data);
-          if (isEphemeral(value) && this.bufferedBytes > this.deps.limits.ephemeralBufferBytes) {
-            this.#holdEphemeral(event);
-          } else {
-            this.#write(event);
-          }
+          if (!isEphemeral(value)) return this.#write(this.#event(id, data));
+          // Only the latest snapshot matters: it waits while the reader lags, and replaces any that waited.
+          if (this.bufferedBytes > this.deps.limits.ephemeralBufferBytes) return this.#holdEphemeral(data);
+          this.#waitingEphemeral = undefined;
+          this.#write(this.#event(undefined, data));
         },
         error: (error) => {
           const config = router._def._config;
@@ -168,7 +162,10 @@ export class SseConnection implements SessionPort {
   #write(text: string): void {
     if (this.res.writableEnded || this.res.destroyed) return;
     this.res.write(text);
-    this.deps.metrics.bytesOut('sse', text.length);
+    // Writing is this stream's sign of life: the heartbeat pings only a stream that was quiet.
+    this.session.lastSeenAt = performance.now();
+    this.deps.metrics.bytesOut('sse', Buffer.byteLength(text));
+    this.deps.metrics.sendBuffer(this.res.writableLength);
     if (this.res.writableLength > this.deps.limits.sendBufferBytes) {
       this.deps.metrics.limitExceeded('send_buffer');
       this.deps.onLimit(this.session, CloseCode.SlowConsumer);
@@ -176,14 +173,15 @@ export class SseConnection implements SessionPort {
     }
   }
 
-  #holdEphemeral(event: string): void {
-    if (this.#waitingEphemeral === null) {
+  #holdEphemeral(data: string): void {
+    if (this.#waitingEphemeral === undefined) {
       this.res.once('drain', () => {
         const held = this.#waitingEphemeral;
-        this.#waitingEphemeral = null;
-        if (held !== null) this.#write(held);
+        this.#waitingEphemeral = undefined;
+        // Framed now, so its resume point is the one in force when it is sent.
+        if (held) this.#write(this.#event(undefined, held.data));
       });
     }
-    this.#waitingEphemeral = event;
+    this.#waitingEphemeral = { data };
   }
 }

@@ -8,7 +8,7 @@ import { type Authenticate, unauthorized } from '../session/credential';
 import type { SessionRegistry } from '../session/registry';
 import { Session, type SessionPort } from '../session/session';
 import { createTokenBucket } from '../session/token-bucket';
-import { sendTrpcError } from './http-errors';
+import { sendSseError, sendTrpcError } from './http-errors';
 import { lastEventIdOf, SseConnection } from './sse-connection';
 
 export interface TrpcHttpOptions {
@@ -33,6 +33,18 @@ function bearerToken(req: IncomingMessage): string | null {
   return match[1];
 }
 
+/**
+ * The procedure path(s) of a request under `/trpc/`, as tRPC's own handler
+ * reads them (slashes trimmed, then decoded); null when they do not decode.
+ */
+function procedurePath(url: URL): string | null {
+  try {
+    return decodeURIComponent(url.pathname.slice('/trpc/'.length).replace(/^\/+|\/+$/g, ''));
+  } catch {
+    return null;
+  }
+}
+
 /** Buckets idle this long are full again and are dropped. */
 const IDLE_BUCKET_MS = 60_000;
 
@@ -46,12 +58,30 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
   const { router, sessions, authenticate, limits, metrics } = options;
   const { transformer } = router._def._config;
   const buckets = new Map<string, { bucket: ReturnType<typeof createTokenBucket>; usedAt: number }>();
+  /** The calls of one HTTP request that failed, so the rest count as successes. */
+  const failedCalls = new WeakMap<object, Set<string>>();
+  const failedPaths = (ctx: object) => {
+    let failed = failedCalls.get(ctx);
+    if (!failed) {
+      failed = new Set();
+      failedCalls.set(ctx, failed);
+    }
+    return failed;
+  };
+  let draining = false;
 
   const handler = createHTTPHandler({
     router,
     basePath: '/trpc/',
     maxBodySize: limits.maxPayloadBytes,
-    async createContext({ req }) {
+    async createContext({ req, info }) {
+      // Every subscription is the session core's SSE stream (`handle` routes them); tRPC's own never serves one.
+      if (info.type === 'subscription' || info.calls.some((call) => call.procedure?._def.type === 'subscription')) {
+        throw new TRPCError({
+          code: 'METHOD_NOT_SUPPORTED',
+          message: 'subscribe with GET /trpc/<path> (SSE) or over WebSocket',
+        });
+      }
       const session = new Session<unknown>(sessions, 'http', '', REQUEST_PORT);
       const token = bearerToken(req);
       if (token) {
@@ -63,12 +93,17 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       }
       return session.context;
     },
-    onError: ({ error, path, type }) => {
-      if (path) metrics.call('http', path, error.code);
+    onError: ({ error, path, type, ctx }) => {
+      if (error.code === 'PAYLOAD_TOO_LARGE') metrics.limitExceeded('payload');
+      if (path) {
+        metrics.call('http', path, error.code);
+        if (ctx) failedPaths(ctx).add(path);
+      }
       options.onCallError(error, path, type);
     },
-    responseMeta: ({ paths, errors }) => {
-      if (errors.length === 0) for (const path of paths ?? []) metrics.call('http', path, 'ok');
+    responseMeta: ({ paths, ctx }) => {
+      const failed = ctx ? failedCalls.get(ctx) : undefined;
+      for (const path of paths ?? []) if (!failed?.has(path)) metrics.call('http', path, 'ok');
       return {};
     },
   });
@@ -95,7 +130,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       input = raw === null ? undefined : transformer.input.deserialize(JSON.parse(raw));
     } catch (cause) {
       const error = cause instanceof TRPCError ? cause : new TRPCError({ code: 'PARSE_ERROR', cause });
-      return sendTrpcError(res, router, error, { paths: [path], batch: false });
+      return sendSseError(res, router, error, path);
     }
     const lastEventId = lastEventIdOf(req, url);
     if (lastEventId !== null) {
@@ -106,7 +141,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
     if ('code' in opened) {
       options.onLimit(null, opened.code);
       const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: opened.reason });
-      return sendTrpcError(res, router, error, { paths: [path], batch: false }, { 'retry-after': '1' });
+      return sendSseError(res, router, error, path, opened.code);
     }
     connection.session = opened;
     await connection.serve(path, input, token);
@@ -114,14 +149,24 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
 
   return {
     handle(req: IncomingMessage, res: ServerResponse, url: URL, address: string) {
-      const path = decodeURIComponent(url.pathname.slice('/trpc/'.length));
+      const path = procedurePath(url);
       const batch = url.searchParams.get('batch') === '1';
+      if (path === null) {
+        const error = new TRPCError({ code: 'BAD_REQUEST', message: 'the procedure path is not valid URL encoding' });
+        return sendTrpcError(res, router, error, { count: 1, batch: false });
+      }
       const paths = batch ? path.split(',') : [path];
+      // A refusal is answered per call only for a batch within the limit: what costs more is refused once.
+      const refusals = { count: paths.length > limits.maxCallsPerFrame ? 1 : paths.length, batch };
+      if (draining) {
+        const error = new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'server restarting: retry shortly' });
+        return sendTrpcError(res, router, error, refusals, { 'retry-after': '1' });
+      }
       if (!takeCalls(address, paths.length)) {
         metrics.limitExceeded('http_rate');
         const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'request rate limit exceeded; slow down' });
         const retryAfter = String(Math.max(1, Math.ceil(paths.length / limits.httpCallsPerSecond)));
-        return sendTrpcError(res, router, error, { paths, batch }, { 'retry-after': retryAfter });
+        return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfter });
       }
       if (paths.length > limits.maxCallsPerFrame) {
         metrics.limitExceeded('batch_size');
@@ -129,7 +174,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
           code: 'BAD_REQUEST',
           message: `at most ${limits.maxCallsPerFrame} calls per batch`,
         });
-        return sendTrpcError(res, router, error, { paths, batch });
+        return sendTrpcError(res, router, error, refusals);
       }
       const procedure = router._def.procedures[path] as { _def?: { type?: string } } | undefined;
       if (!batch && req.method === 'GET' && procedure?._def?.type === 'subscription') {
@@ -142,6 +187,10 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       }
       metrics.bytesIn('http', Number(req.headers['content-length'] ?? 0));
       handler(req, res);
+    },
+    /** Refuses new calls and streams from now on (shutdown). */
+    drain(): void {
+      draining = true;
     },
     /** Drops buckets that have been idle long enough to be full again. */
     sweep(now: number): void {

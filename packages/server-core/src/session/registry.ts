@@ -27,6 +27,9 @@ export interface SessionRegistryOptions<TPrincipal> {
   version: string;
 }
 
+/** How long a revoked key is remembered: longer than any verification of a token takes (the store times out sooner). */
+const RECENT_REVOCATION_MS = 60_000;
+
 const increment = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 function decrement(counts: Map<string, number>, key: string): void {
   const left = (counts.get(key) ?? 1) - 1;
@@ -47,6 +50,8 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   readonly #perAddress = new Map<string, number>();
   readonly #perPrincipal = new Map<string, PrincipalLoad>();
   readonly #revocable = new Map<string, Set<Session<TPrincipal> | Subscription>>();
+  /** Keys revoked lately, with when: a sign-in whose verification was under way when its key was revoked must not adopt it. */
+  readonly #recentlyRevoked = new Map<string, number>();
   readonly #options: SessionRegistryOptions<TPrincipal>;
   readonly #startedAt = performance.now();
 
@@ -108,11 +113,15 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
    * behind the check failed), TOO_MANY_REQUESTS over the per-principal connection limit.
    */
   async signIn(session: Session<TPrincipal>, token: string): Promise<Credential<TPrincipal>> {
+    const startedAt = performance.now();
     let credential: Credential<TPrincipal>;
     try {
       credential = await this.#options.authenticate(token);
     } catch (error) {
       throw unauthorized(error);
+    }
+    if (this.#revokedSince(credential, startedAt)) {
+      throw new TRPCError({ code: 'UNAUTHORIZED', message: 'this token was revoked: sign in again' });
     }
     if (session.ended) return credential;
     const current = session.credential;
@@ -121,6 +130,14 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     }
     if (!current) {
       const load = this.#perPrincipal.get(credential.principalKey);
+      const { maxSubscriptionsPerPrincipal } = this.#options.limits;
+      if (load && load.subscriptions + session.subscriptions.size > maxSubscriptionsPerPrincipal) {
+        this.#options.metrics.limitExceeded('subscriptions_per_principal');
+        throw new TRPCError({
+          code: 'TOO_MANY_REQUESTS',
+          message: `at most ${maxSubscriptionsPerPrincipal} subscriptions per user over all connections; stop one first`,
+        });
+      }
       if (load && load.connections >= this.#options.limits.maxConnectionsPerPrincipal) {
         this.#options.metrics.limitExceeded('connections_per_principal');
         throw new TRPCError({
@@ -183,6 +200,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
 
   /** Ends, on this process, every session and subscription bound to `key`. */
   revokeLocally(key: string, message: string): void {
+    this.#recentlyRevoked.set(key, performance.now());
     const bound = this.#revocable.get(key);
     if (!bound) return;
     this.#revocable.delete(key);
@@ -193,7 +211,11 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
         // revocation (a `member.left`, say) reaches the subscriber before its end does.
         setImmediate(() => holder.end(new TRPCError({ code: 'FORBIDDEN', message: own ?? message })));
       } else {
-        this.#end(holder, CloseCode.Unauthorized, message);
+        try {
+          this.#end(holder, CloseCode.Unauthorized, message);
+        } catch {
+          // One holder's transport failing to close must not spare the others.
+        }
       }
     }
   }
@@ -220,10 +242,14 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   sweep(now = performance.now()): void {
     const { limits, heartbeat } = this.#options;
     const wallNow = Date.now();
+    for (const [key, revokedAt] of this.#recentlyRevoked) {
+      if (now - revokedAt > RECENT_REVOCATION_MS) this.#recentlyRevoked.delete(key);
+    }
     for (const session of this.sessions) {
       if (session.ending) continue;
       if (!session.ready) {
         if (now - session.openedAt >= limits.handshakeTimeoutMs) {
+          this.#options.metrics.limitExceeded('handshake_timeout');
           this.#end(session, CloseCode.HandshakeTimeout, 'no connectionParams within the handshake timeout');
         }
         continue;
@@ -236,34 +262,46 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
         }
         if (credential.recheckAt && wallNow >= credential.recheckAt.getTime()) this.#recheck(session);
       }
-      if (session.pingSentAt === 0) {
+      if (!session.port.terminate) {
+        // Peers that never answer (SSE) get a ping whenever nothing was written for an interval.
+        if (now - session.lastSeenAt >= heartbeat.pingAfterMs) session.port.ping();
+      } else if (session.pingSentAt === 0) {
         if (now - session.lastSeenAt >= heartbeat.pingAfterMs) {
           session.pingSentAt = now;
           session.port.ping();
         }
-      } else if (session.port.terminate && now - session.pingSentAt >= heartbeat.terminateAfterMs) {
+      } else if (now - session.pingSentAt >= heartbeat.terminateAfterMs) {
         session.port.terminate();
-      } else if (!session.port.terminate && now - session.pingSentAt >= heartbeat.pingAfterMs) {
-        // Peers that never answer (SSE) get a ping per interval of their own silence.
-        session.pingSentAt = 0;
-        session.lastSeenAt = now;
       }
     }
   }
 
   #recheck(session: Session<TPrincipal>): void {
-    if (session.rechecking || !session.token) return;
+    const token = session.token;
+    if (session.rechecking || !token) return;
     session.rechecking = true;
-    this.signIn(session, session.token).then(
-      () => {
+    const startedAt = performance.now();
+    this.#options.authenticate(token).then(
+      (credential) => {
         session.rechecking = false;
+        if (this.#revokedSince(credential, startedAt)) {
+          return this.#end(session, CloseCode.Unauthorized, 'this token was revoked');
+        }
+        // A renew while this was under way wins: its credential is newer.
+        if (!session.ended && session.token === token) this.#adopt(session, credential, token);
       },
-      (error: TRPCError) => {
+      (cause: unknown) => {
         session.rechecking = false;
+        const error = unauthorized(cause);
         // An outage is not a revocation: check again at the next sweep.
-        if (error.code === 'UNAUTHORIZED') this.#end(session, CloseCode.Unauthorized, error.message.slice(0, 120));
+        if (error.code === 'UNAUTHORIZED') this.#end(session, CloseCode.Unauthorized, error.message);
       },
     );
+  }
+
+  /** Whether one of the credential's keys was revoked while it was being verified. */
+  #revokedSince(credential: Credential<TPrincipal>, startedAt: number): boolean {
+    return credential.revocationKeys.some((key) => (this.#recentlyRevoked.get(key) ?? -1) >= startedAt);
   }
 
   /** Tells the transport to end `session`, once. */

@@ -26,9 +26,16 @@ const TEXT = { binary: false } as const;
 const MALFORMED_CALL =
   'not a tRPC call: expected { id, method: "query" | "mutation" | "subscription", params: { path, input: <superjson> } }';
 
+/** Ids are echoed in every frame of a subscription and kept while it runs: short strings or safe integers only. */
+const MAX_ID_LENGTH = 128;
+const BAD_ID = `a request id is a safe integer or a string of at most ${MAX_ID_LENGTH} characters`;
+/** Malformed frames or messages a connection may send before it is closed 4400. */
+const MAX_MALFORMED = 10;
+
 function requestIdOf(raw: unknown): RequestId | null {
   const id = typeof raw === 'object' && raw !== null ? (raw as { id?: unknown }).id : undefined;
-  return typeof id === 'string' || typeof id === 'number' ? id : null;
+  if (typeof id === 'number') return Number.isSafeInteger(id) ? id : null;
+  return typeof id === 'string' && id.length <= MAX_ID_LENGTH ? id : null;
 }
 
 function uncork(connection: WebSocketConnection): void {
@@ -48,7 +55,12 @@ export class WebSocketConnection implements SessionPort {
   corked = false;
   readonly #bucket: ReturnType<typeof createTokenBucket>;
   /** Frames that arrived while the handshake's token was being verified. */
-  #pending: RawData[] | null = null;
+  #pending: Buffer[] | null = null;
+  #pendingBytes = 0;
+  /** Frames that were not JSON or not tRPC calls, so far: past a few, the peer is broken or hostile. */
+  #malformed = 0;
+  /** The code this side closed with, when it did (a cut peer's socket reports 1006). */
+  closedWith: CloseCode | null = null;
   /** Subscriptions whose latest ephemeral item waits for the reader to catch up. */
   #waitingEphemeral: Map<Subscription, Buffer> | null = null;
 
@@ -63,6 +75,7 @@ export class WebSocketConnection implements SessionPort {
   // --- SessionPort ---------------------------------------------------------
 
   end(code: CloseCode, reason: string): void {
+    this.closedWith ??= code;
     closeHard(this.socket, code, reason);
   }
 
@@ -92,12 +105,21 @@ export class WebSocketConnection implements SessionPort {
       if (text === PING) return this.send(PONG);
       if (text === PONG) return;
     }
-    if (this.#pending) {
-      this.#pending.push(data);
-      return;
-    }
+    if (this.#pending) return this.#hold(bytes);
     if (!session.ready) return this.#handshake(bytes);
     this.#calls(bytes);
+  }
+
+  /** Holds a frame that arrived while the token is verified, within the limits a frame of calls has anyway. */
+  #hold(bytes: Buffer) {
+    const pending = this.#pending as Buffer[];
+    this.#pendingBytes += bytes.length;
+    if (pending.length >= this.deps.limits.messageBurst || this.#pendingBytes > this.deps.limits.maxPayloadBytes) {
+      this.deps.metrics.limitExceeded('rate');
+      this.deps.onLimit(this.session, CloseCode.RateLimited);
+      return this.end(CloseCode.RateLimited, 'too many messages before the token was verified; slow down');
+    }
+    pending.push(bytes);
   }
 
   #handshake(bytes: Buffer) {
@@ -115,11 +137,12 @@ export class WebSocketConnection implements SessionPort {
     if (!token) return;
     // Calls that arrive while the token is verified wait for it.
     this.#pending = [];
+    this.#pendingBytes = 0;
     this.deps.sessions.signIn(this.session, token).then(
       () => {
         const pending = this.#pending ?? [];
         this.#pending = null;
-        for (const data of pending) this.receive(data, false);
+        for (const bytes of pending) if (!this.session.ended) this.#calls(bytes);
       },
       (failure: TRPCError) => {
         this.#pending = null;
@@ -135,25 +158,35 @@ export class WebSocketConnection implements SessionPort {
     );
   }
 
+  #rateLimited(calls: number): boolean {
+    if (this.#bucket.take(calls)) return false;
+    this.deps.metrics.limitExceeded('rate');
+    this.deps.onLimit(this.session, CloseCode.RateLimited);
+    this.end(CloseCode.RateLimited, 'message rate limit exceeded; slow down');
+    return true;
+  }
+
+  /** Answers a malformed frame or message, and closes 4400 once there have been too many. */
+  #malformedMessage(id: RequestId | null, error: TRPCError) {
+    this.#malformed += 1;
+    if (this.#malformed > MAX_MALFORMED) {
+      this.deps.metrics.limitExceeded('malformed');
+      return this.end(CloseCode.BadFrames, 'too many malformed messages');
+    }
+    this.respondError(id, undefined, error, undefined, 'unknown');
+  }
+
   #calls(bytes: Buffer) {
+    // Every frame costs a call before it is parsed, so frames that do not parse are not free.
+    if (this.#rateLimited(1)) return;
     let parsed: unknown;
     try {
       parsed = JSON.parse(bytes.toString());
     } catch (cause) {
-      return this.respondError(
-        null,
-        undefined,
-        new TRPCErrorClass({ code: 'PARSE_ERROR', cause }),
-        undefined,
-        'unknown',
-      );
+      return this.#malformedMessage(null, new TRPCErrorClass({ code: 'PARSE_ERROR', message: 'not JSON', cause }));
     }
     const messages = Array.isArray(parsed) ? parsed : [parsed];
-    if (!this.#bucket.take(Math.max(1, messages.length))) {
-      this.deps.metrics.limitExceeded('rate');
-      this.deps.onLimit(this.session, CloseCode.RateLimited);
-      return this.end(CloseCode.RateLimited, 'message rate limit exceeded; slow down');
-    }
+    if (messages.length > 1 && this.#rateLimited(messages.length - 1)) return;
     if (messages.length > this.deps.limits.maxCallsPerFrame) {
       this.deps.metrics.limitExceeded('calls_per_frame');
       const error = new TRPCErrorClass({
@@ -174,7 +207,11 @@ export class WebSocketConnection implements SessionPort {
       } catch (cause) {
         // Answered under the call's own id where it has one, so its caller is not left waiting.
         const error = new TRPCErrorClass({ code: 'PARSE_ERROR', message: MALFORMED_CALL, cause });
-        this.respondError(requestIdOf(raw), undefined, error, undefined, 'unknown');
+        this.#malformedMessage(requestIdOf(raw), error);
+        continue;
+      }
+      if (message.id !== null && requestIdOf(message) === null) {
+        this.#malformedMessage(null, new TRPCErrorClass({ code: 'PARSE_ERROR', message: BAD_ID }));
         continue;
       }
       this.#request(message);
@@ -206,13 +243,16 @@ export class WebSocketConnection implements SessionPort {
       type,
       signal: undefined,
       batchIndex: 0,
-    }).then(
-      (data) => {
-        this.deps.metrics.call('websocket', path, 'ok');
-        this.respond({ id, jsonrpc, result: { type: 'data', data } });
-      },
-      (cause: unknown) => this.respondError(id, jsonrpc, publicError(cause), input, type, path),
-    );
+    })
+      .then(
+        (data) => {
+          this.deps.metrics.call('websocket', path, 'ok');
+          this.respond({ id, jsonrpc, result: { type: 'data', data } });
+        },
+        (cause: unknown) => this.respondError(id, jsonrpc, publicError(cause), input, type, path),
+      )
+      // A reply that cannot be built or sent is the server's error: logged, never a crash.
+      .catch((cause: unknown) => this.deps.onCallError(publicError(cause), path, type));
   }
 
   #subscribe(id: RequestId, jsonrpc: '2.0' | undefined, path: string, input: unknown) {
@@ -227,11 +267,13 @@ export class WebSocketConnection implements SessionPort {
       return this.respondError(id, jsonrpc, publicError(cause), input, 'subscription', path);
     }
     const sink = new WebSocketSubscriptionSink(this, subscription, id, jsonrpc, path, input);
-    runSubscription(this.deps, { session: this.session, subscription, path, input }, sink).finally(() => {
-      this.deps.sessions.releaseSubscription(subscription);
-      this.#waitingEphemeral?.delete(subscription);
-      this.deps.metrics.call('websocket', path, sink.failed ? 'error' : 'ok');
-    });
+    runSubscription(this.deps, { session: this.session, subscription, path, input }, sink)
+      .catch((cause: unknown) => this.deps.onCallError(publicError(cause), path, 'subscription'))
+      .finally(() => {
+        this.deps.sessions.releaseSubscription(subscription);
+        this.#waitingEphemeral?.delete(subscription);
+        this.deps.metrics.call('websocket', path, sink.failed ? 'error' : 'ok');
+      });
   }
 
   // --- outgoing ------------------------------------------------------------
@@ -272,8 +314,9 @@ export class WebSocketConnection implements SessionPort {
       process.nextTick(uncork, this);
     }
     socket.send(frame, TEXT);
-    this.deps.metrics.bytesOut('websocket', frame.length);
+    this.deps.metrics.bytesOut('websocket', typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
     const buffered = socket.bufferedAmount;
+    this.deps.metrics.sendBuffer(buffered);
     if (buffered > this.deps.limits.sendBufferBytes) {
       this.deps.metrics.limitExceeded('send_buffer');
       this.deps.onLimit(this.session, CloseCode.SlowConsumer);
@@ -282,6 +325,10 @@ export class WebSocketConnection implements SessionPort {
   }
 
   /** A lagging reader gets only the latest ephemeral item per subscription, once it has caught up. */
+  dropHeldEphemeral(subscription: Subscription): void {
+    this.#waitingEphemeral?.delete(subscription);
+  }
+
   holdEphemeral(subscription: Subscription, frame: Buffer): void {
     if (!this.#waitingEphemeral) {
       this.#waitingEphemeral = new Map();
@@ -324,9 +371,13 @@ class WebSocketSubscriptionSink implements SubscriptionSink {
     const { connection } = this;
     const { router, metrics, limits } = connection.deps;
     const frame = websocketFrame(router._def._config.transformer, value, this.prefix, metrics);
-    if (isEphemeral(value) && connection.socket.bufferedAmount > limits.ephemeralBufferBytes) {
+    if (!isEphemeral(value)) {
+      connection.send(frame);
+    } else if (connection.socket.bufferedAmount > limits.ephemeralBufferBytes) {
+      // Only the latest snapshot matters: it waits while the reader lags, and replaces any that waited.
       connection.holdEphemeral(this.subscription, frame);
     } else {
+      connection.dropHeldEphemeral(this.subscription);
       connection.send(frame);
     }
   }

@@ -64,7 +64,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
     socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
     socket.once('close', (code) => {
       connections.delete(connection);
-      sessions.close(opened, code);
+      if (code === CloseCode.MessageTooBig) options.metrics.limitExceeded('payload');
+      sessions.close(opened, connection.closedWith ?? code);
     });
     if (requestUrl(req)?.searchParams.get('connectionParams') !== '1') {
       closeHard(
