@@ -34,8 +34,8 @@ const SERVER_ENV: Record<string, string> = {
   LOG_LEVEL: 'info',
 };
 
-/** The cheapest procedure there is: what the RPC loop calls. */
-const HEALTH_PATH = 'connection.health';
+/** A no-op query (answers null): what the RPC loop calls. */
+const HEALTH_PATH = 'connection.ping';
 /** The fan-out's subscription and the mutation that feeds it. */
 const EVENTS_PATH = 'rooms.events';
 const SEND_PATH = 'messages.send';

@@ -43,6 +43,8 @@ export const connectionRouter = t.router({
     .output(renewResultSchema)
     .mutation(({ ctx, input }) => ctx.session.renew(input.accessToken)),
   health: t.procedure.output(connectionHealthSchema).query(({ ctx }) => ctx.session.health()),
+  /** Does nothing and answers null: the cheapest round trip, for a client measuring its latency. */
+  ping: t.procedure.query(() => null),
 });
 
 /** An app router with the `connection` router merged in: what a Tether server serves and a client is typed over. */

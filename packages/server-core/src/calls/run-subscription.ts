@@ -1,8 +1,9 @@
-import { callTRPCProcedure, getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
+import { getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
 import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
 import { toPublicError } from '../public-errors';
 import type { Session, Subscription } from '../session/session';
 import type { TransportDeps } from '../session/transport-deps';
+import { callProcedure } from './call-procedure';
 
 /** Where a subscription's items go: the transport frames them. */
 export interface SubscriptionSink {
@@ -50,15 +51,7 @@ export async function runSubscription(
 
   let source: unknown;
   try {
-    source = await callTRPCProcedure({
-      router,
-      path,
-      getRawInput: async () => input,
-      ctx: session.context,
-      type: 'subscription',
-      signal,
-      batchIndex: 0,
-    });
+    source = await callProcedure(router, { path, input, ctx: session.context, type: 'subscription', signal });
   } catch (cause) {
     // A subscription stopped while it was being set up ends quietly.
     if (signal.aborted) stopped();

@@ -86,7 +86,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       const token = bearerToken(req);
       if (token) {
         try {
-          session.credential = await authenticate(token);
+          session.setCredential(await authenticate(token));
         } catch (error) {
           throw unauthorized(error);
         }

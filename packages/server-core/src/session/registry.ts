@@ -324,7 +324,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       load.connections += 1;
       load.subscriptions += session.subscriptions.size;
     }
-    session.credential = credential;
+    session.setCredential(credential);
     // Kept only where it is verified again: a token is the largest string a session would hold.
     session.token = credential.recheckAt ? token : null;
     for (const key of credential.revocationKeys) this.#bind(key, session);

@@ -1,14 +1,9 @@
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@tether/protocol';
-import {
-  callTRPCProcedure,
-  getErrorShape,
-  type TRPCError,
-  TRPCError as TRPCErrorClass,
-  transformTRPCResponse,
-} from '@trpc/server';
+import { getErrorShape, type TRPCError, TRPCError as TRPCErrorClass, transformTRPCResponse } from '@trpc/server';
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import type { RawData, WebSocket } from 'ws';
+import { callProcedure } from '../calls/call-procedure';
 import { isEphemeral, websocketFrame } from '../calls/frames';
 import { publicError, runSubscription, type SubscriptionSink } from '../calls/run-subscription';
 import type { Session, SessionPort, Subscription } from '../session/session';
@@ -235,15 +230,7 @@ export class WebSocketConnection implements SessionPort {
     }
     if (message.method === 'subscription') return this.#subscribe(id, jsonrpc, path, input);
     const type = message.method;
-    callTRPCProcedure({
-      router: this.deps.router,
-      path,
-      getRawInput: async () => input,
-      ctx: this.session.context,
-      type,
-      signal: undefined,
-      batchIndex: 0,
-    })
+    callProcedure(this.deps.router, { path, input, ctx: this.session.context, type })
       .then(
         (data) => {
           this.deps.metrics.call('websocket', path, 'ok');
