@@ -66,15 +66,26 @@ export function revokeSessions(bus: Bus, key: string, message: string): Promise<
   return bus.publish(REVOCATIONS_TOPIC, { key, message } satisfies Revocation);
 }
 
+/**
+ * Calls are counted by procedure, and only procedures the router has get a
+ * label of their own: a client naming made-up paths must not crowd them out.
+ */
+function labelKnownPaths(metrics: TransportMetrics, router: AnyTRPCRouter): TransportMetrics {
+  const labelled: TransportMetrics = Object.create(metrics);
+  labelled.call = (transport, path, outcome) =>
+    metrics.call(transport, Object.hasOwn(router._def.procedures, path) ? path : 'unknown', outcome);
+  return labelled;
+}
+
 /** The session core: one registry of sessions, a WebSocket and an HTTP/SSE adapter over it, one clock. */
 export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   options: SessionCoreOptions<TRouter, TPrincipal>,
 ): SessionCore<TRouter> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const heartbeat = { ...DEFAULT_HEARTBEAT, ...options.heartbeat };
-  const metrics = options.metrics ?? noopMetrics;
   const { logger, bus } = options;
   const router = withConnectionRouter(options.router);
+  const metrics = labelKnownPaths(options.metrics ?? noopMetrics, router);
   const sessions = new SessionRegistry<unknown>({
     authenticate: options.authenticate,
     limits,

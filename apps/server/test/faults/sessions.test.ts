@@ -110,6 +110,12 @@ describe('hostile input', () => {
     expect((await socket.waitForClose()).code).toBe(CloseCode.BadFrames);
   });
 
+  it('counts heartbeat pings against the rate limit, so they cannot flood either', async () => {
+    const socket = await ws(undefined);
+    for (let i = 0; i < 300; i += 1) socket.sendRaw('PING');
+    expect((await socket.waitForClose()).code).toBe(CloseCode.RateLimited);
+  });
+
   it('refuses request ids that are not short strings or safe integers', async () => {
     const socket = await ws(undefined);
     socket.send({ id: 'x'.repeat(129), method: 'query', params: { path: 'connection.health', input: { json: null } } });

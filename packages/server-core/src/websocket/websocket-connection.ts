@@ -97,7 +97,8 @@ export class WebSocketConnection implements SessionPort {
     this.deps.metrics.bytesIn('websocket', bytes.length);
     if (!isBinary && bytes.length === 4) {
       const text = bytes.toString();
-      if (text === PING) return this.send(PONG);
+      // A heartbeat costs a call like any frame: a flood of pings is a flood.
+      if (text === PING) return this.#rateLimited(1) ? undefined : this.send(PONG);
       if (text === PONG) return;
     }
     if (this.#pending) return this.#hold(bytes);
