@@ -56,11 +56,7 @@ export const isEphemeral = (value: unknown): boolean => !isTrackedEnvelope(value
  * byte what tRPC's own adapter sends: `{"type":"data","data":…}` and, for a
  * tracked item, its id both in the payload and beside it.
  */
-export function websocketResult(
-  transformer: TRPCCombinedDataTransformer,
-  value: unknown,
-  metrics: TransportMetrics,
-): Buffer {
+function websocketResult(transformer: TRPCCombinedDataTransformer, value: unknown, metrics: TransportMetrics): Buffer {
   const { id, data, entry } = entryFor(value, metrics);
   if (entry?.websocket) return entry.websocket;
   const result =

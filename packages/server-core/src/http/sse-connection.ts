@@ -1,31 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode, SessionEndError } from '@tether/protocol';
-import { getErrorShape, type TRPC_ERROR_CODE_KEY, TRPCError } from '@trpc/server';
+import { CloseCode } from '@tether/protocol';
+import type { TRPCError } from '@trpc/server';
 import { isEphemeral, sseData } from '../calls/frames';
 import { runSubscription } from '../calls/run-subscription';
 import type { Session, SessionPort, Subscription } from '../session/session';
 import type { TransportDeps } from '../session/transport-deps';
 import { CLOSE_GRACE_MS } from '../websocket/close-hard';
-import { SSE_HEADERS, sendSseError } from './http-errors';
-
-/** What an SSE stream ends with where a WebSocket would close with `code`. */
-const ERROR_FOR_CLOSE: Partial<Record<CloseCode, TRPC_ERROR_CODE_KEY>> = {
-  [CloseCode.Unauthorized]: 'UNAUTHORIZED',
-  [CloseCode.RateLimited]: 'TOO_MANY_REQUESTS',
-  [CloseCode.SlowConsumer]: 'TOO_MANY_REQUESTS',
-  [CloseCode.TryAgainLater]: 'SERVICE_UNAVAILABLE',
-  [CloseCode.ServiceRestart]: 'SERVICE_UNAVAILABLE',
-  [CloseCode.GoingAway]: 'SERVICE_UNAVAILABLE',
-};
-
-/** A typed end for a session: the error a client sees, carrying the close code it stands for. */
-export function sessionEnd(code: CloseCode, reason: string): TRPCError {
-  return new TRPCError({
-    code: ERROR_FOR_CLOSE[code] ?? 'INTERNAL_SERVER_ERROR',
-    message: reason,
-    cause: new SessionEndError(code, reason),
-  });
-}
+import { refuseSse, SSE_CONNECTED, SSE_HEADERS, SSE_PING, SSE_RETURN, sessionEnd, sseErrorEvent } from './sse-wire';
 
 /** The resume point an SSE client sends: EventSource's header, or tRPC's query parameters. */
 export function lastEventIdOf(req: IncomingMessage, url: URL): string | null {
@@ -76,13 +57,13 @@ export class SseConnection implements SessionPort {
   }
 
   ping(): void {
-    this.#write('event: ping\ndata: \n\n');
+    this.#write(SSE_PING);
   }
 
   async serve(path: string, input: unknown, token: string | null): Promise<void> {
     const { sessions, router } = this.deps;
     const refuse = (error: TRPCError, closeCode?: CloseCode) => {
-      sendSseError(this.res, router, error, path, closeCode);
+      refuseSse(this.res, router, error, path, closeCode);
       sessions.close(this.session, closeCode ?? CloseCode.Normal);
     };
     this.res.once('close', () => {
@@ -114,7 +95,7 @@ export class SseConnection implements SessionPort {
     }
     this.#subscription = subscription;
     this.res.writeHead(200, SSE_HEADERS);
-    this.#write('event: connected\ndata: {}\n\n');
+    this.#write(SSE_CONNECTED);
     const { transformer } = router._def._config;
     await runSubscription(
       this.deps,
@@ -130,13 +111,11 @@ export class SseConnection implements SessionPort {
           this.#write(this.#event(undefined, data));
         },
         error: (error) => {
-          const config = router._def._config;
-          const shape = getErrorShape({ config, error, type: 'subscription', path, input, ctx: this.session.context });
-          this.#write(`event: serialized-error\ndata: ${JSON.stringify(transformer.output.serialize(shape))}\n\n`);
+          this.#write(sseErrorEvent(router, error, { path, input, ctx: this.session.context }));
           this.res.end();
         },
         stopped: () => {
-          this.#write('event: return\ndata: \n\n');
+          this.#write(SSE_RETURN);
           this.res.end();
         },
       },

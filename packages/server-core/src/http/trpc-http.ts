@@ -8,8 +8,9 @@ import { type Authenticate, unauthorized } from '../session/credential';
 import type { SessionRegistry } from '../session/registry';
 import { Session, type SessionPort } from '../session/session';
 import { createTokenBucket } from '../session/token-bucket';
-import { sendSseError, sendTrpcError } from './http-errors';
+import { sendTrpcError } from './http-errors';
 import { lastEventIdOf, SseConnection } from './sse-connection';
+import { refuseSse } from './sse-wire';
 
 export interface TrpcHttpOptions {
   router: AnyTRPCRouter;
@@ -130,7 +131,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       input = raw === null ? undefined : transformer.input.deserialize(JSON.parse(raw));
     } catch (cause) {
       const error = cause instanceof TRPCError ? cause : new TRPCError({ code: 'PARSE_ERROR', cause });
-      return sendSseError(res, router, error, path);
+      return refuseSse(res, router, error, path);
     }
     const lastEventId = lastEventIdOf(req, url);
     if (lastEventId !== null) {
@@ -141,7 +142,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
     if ('code' in opened) {
       options.onLimit(null, opened.code);
       const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: opened.reason });
-      return sendSseError(res, router, error, path, opened.code);
+      return refuseSse(res, router, error, path, opened.code);
     }
     connection.session = opened;
     await connection.serve(path, input, token);

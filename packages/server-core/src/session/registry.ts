@@ -29,6 +29,7 @@ export interface SessionRegistryOptions<TPrincipal> {
 
 /** How long a revoked key is remembered: longer than any verification of a token takes (the store times out sooner). */
 const RECENT_REVOCATION_MS = 60_000;
+const BUFFERED_SUM_REUSE_MS = 250;
 
 const increment = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 function decrement(counts: Map<string, number>, key: string): void {
@@ -54,6 +55,8 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   readonly #recentlyRevoked = new Map<string, number>();
   readonly #options: SessionRegistryOptions<TPrincipal>;
   readonly #startedAt = performance.now();
+  #buffered = 0;
+  #bufferedAt = Number.NEGATIVE_INFINITY;
 
   constructor(options: SessionRegistryOptions<TPrincipal>) {
     this.#options = options;
@@ -232,10 +235,19 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     };
   }
 
+  /**
+   * Unsent bytes over all sessions. A walk over every session, and anyone may
+   * ask for health: the sum is reused for a quarter second, so asking often costs nothing more.
+   */
   get sendBufferBytes(): number {
-    let total = 0;
-    for (const session of this.sessions) total += session.port.bufferedBytes;
-    return total;
+    const now = performance.now();
+    if (now - this.#bufferedAt >= BUFFERED_SUM_REUSE_MS) {
+      let total = 0;
+      for (const session of this.sessions) total += session.port.bufferedBytes;
+      this.#buffered = total;
+      this.#bufferedAt = now;
+    }
+    return this.#buffered;
   }
 
   /** The one clock: handshake timeouts, heartbeats, token expiry and re-checks. */

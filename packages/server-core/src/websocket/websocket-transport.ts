@@ -47,7 +47,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
     // Tether answers tRPC's text PING itself; ws's own protocol pings are not used.
     autoPong: true,
   });
-  const connections = new Set<WebSocketConnection>();
+
   let accepting = true;
 
   function onConnection(socket: import('ws').WebSocket, raw: Duplex, req: IncomingMessage, address: string): void {
@@ -60,10 +60,9 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
       return;
     }
     connection.session = opened;
-    connections.add(connection);
+
     socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
     socket.once('close', (code) => {
-      connections.delete(connection);
       if (code === CloseCode.MessageTooBig) options.metrics.limitExceeded('payload');
       sessions.close(opened, connection.closedWith ?? code);
     });
