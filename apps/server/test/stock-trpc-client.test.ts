@@ -135,7 +135,8 @@ describe('the stock @trpc/client over HTTP: httpBatchLink and httpSubscriptionLi
         .filter((item) => item.data.type === 'message.sent')
         .map((item) => item.data.type === 'message.sent' && item.data.message.body),
     ).toEqual(['first', 'second']);
-    expect(items.find((item) => item.data.type === 'synced')?.data.at).toBeInstanceOf(Date);
+    const synced = items.find((item) => item.data.type === 'synced')?.data;
+    expect(synced?.type === 'synced' && synced.at).toBeInstanceOf(Date);
 
     const refused = await stock.rooms.create
       .mutate({ name: 'has spaces!', visibility: 'public' })

@@ -31,6 +31,15 @@ export {
   withConnectionRouter,
 } from './core/connection-router';
 export { formatError, INTERNAL_ERROR_MESSAGE, SessionEndError, type ValidationIssue } from './core/errors';
+export {
+  deliverByPush,
+  isPushable,
+  type Pushable,
+  PushDelivery,
+  type PushRun,
+  type PushSink,
+  pushInto,
+} from './core/push-delivery';
 export type { SessionContext, SessionControls, Transport } from './core/session';
 export { storableText } from './core/storable-text';
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './core/version';

@@ -21,4 +21,5 @@ export type { Queryable, Store } from './store/store';
 export { isUniqueViolation, StoreError } from './store/store-errors';
 export { AsyncQueue } from './streams/async-queue';
 export { appendEvents, lastSeq, readEvents, type SequencedEvent } from './streams/event-log';
-export { resumableStream } from './streams/resumable-stream';
+export { pushedToIterator } from './streams/pushed-iterator';
+export { type ResumableLog, resumableStream } from './streams/resumable-stream';

@@ -88,9 +88,7 @@ function sendBatch(events: RoomEventLog) {
         roomId: input.roomId,
         build: (seq: number, at: Date) => ({
           type: 'message.sent' as const,
-          roomId: input.roomId,
           seq,
-          at,
           message: {
             id: randomUUID(),
             roomId: input.roomId,
@@ -144,7 +142,7 @@ export function createMessagesService({
         await events.append(tx, [
           {
             roomId: row.room_id,
-            build: (seq, at) => ({ type: 'message.edited', roomId: row.room_id, seq, at, message }),
+            build: (seq) => ({ type: 'message.edited', seq, message }),
           },
         ]);
         return message;

@@ -1,5 +1,5 @@
-import type { RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
-import type { Bus, Store, WriteTx } from '@tether/server-core';
+import type { Pushable, RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
+import type { Bus, ResumableLog, Store, WriteTx } from '@tether/server-core';
 import { appendEvents, lastSeq, readEvents, resumableStream } from '@tether/server-core';
 import type { TrackedEnvelope } from '@trpc/server';
 
@@ -16,10 +16,18 @@ export interface RoomEventLog {
   /** Appends events to their rooms inside `tx` (each gets its room's next seq); published once `tx` commits. */
   append<E extends RoomEvent>(tx: WriteTx, appends: ReadonlyArray<RoomAppend<E>>): Promise<E[]>;
   /** Replay-then-live stream of one room's events, each once, in seq order and tracked by its seq. */
-  stream(query: RoomEventsQuery, signal: AbortSignal): AsyncIterable<TrackedEnvelope<RoomStreamItem>>;
+  stream(query: RoomEventsQuery): Pushable<TrackedEnvelope<RoomStreamItem>>;
 }
 
 export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
+  // Shared by every subscriber: a quiet one holds its room id and its place, nothing else.
+  const log: ResumableLog<string, RoomEvent, RoomSynced> = {
+    bus,
+    topic: roomStreamId,
+    read: (roomId, range) => readEvents(store, roomStreamId(roomId), range),
+    lastSeq: (roomId) => lastSeq(store, roomStreamId(roomId)),
+    synced: (roomId, seq) => ({ type: 'synced', roomId, seq, at: new Date() }),
+  };
   return {
     async append(tx, appends) {
       const events = await appendEvents(
@@ -28,21 +36,12 @@ export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
       );
       tx.afterCommit(() => {
         // A lost publish delays nobody for long: subscribers read any gap from the store.
-        for (const event of events) bus.publish(roomStreamId(event.roomId), event).catch(() => {});
+        events.forEach((event, i) => {
+          bus.publish(roomStreamId(appends[i]?.roomId ?? ''), event).catch(() => {});
+        });
       });
       return events;
     },
-    stream({ roomId, afterSeq }, signal) {
-      const streamId = roomStreamId(roomId);
-      return resumableStream<RoomEvent, RoomSynced>({
-        bus,
-        topic: streamId,
-        afterSeq,
-        signal,
-        synced: (seq) => ({ type: 'synced', roomId, seq, at: new Date() }),
-        read: (range) => readEvents(store, streamId, range),
-        lastSeq: () => lastSeq(store, streamId),
-      });
-    },
+    stream: ({ roomId, afterSeq }) => resumableStream(log, roomId, afterSeq),
   };
 }

@@ -121,7 +121,7 @@ export function createRoomsService({
       // Bound before access is checked, so a leave between the check and the stream cannot be missed.
       scope.endOnRevoke(membershipRevocationKey(query.roomId, principal.userId), LEFT_PRIVATE_ROOM);
       await roomForReading(store, principal.userId, query.roomId);
-      return events.stream(query, scope.signal);
+      return events.stream(query);
     },
 
     async presence(principal, { roomId }, scope) {

@@ -20,13 +20,11 @@ describe('timeline', () => {
   it('merges history with live sends, edits and deletions, oldest first, each message once', () => {
     const pages = [{ messages: [message(3, 'three'), message(2, 'two')], nextBeforeSeq: null }];
     let live = NO_CHANGES;
-    live = applyLive(live, { type: 'message.sent', roomId, seq: 3, at, message: message(3, 'three') });
-    live = applyLive(live, { type: 'message.sent', roomId, seq: 4, at, message: message(4, 'four') });
+    live = applyLive(live, { type: 'message.sent', seq: 3, message: message(3, 'three') });
+    live = applyLive(live, { type: 'message.sent', seq: 4, message: message(4, 'four') });
     live = applyLive(live, {
       type: 'message.edited',
-      roomId,
       seq: 5,
-      at,
       message: message(2, 'two, edited', other, at),
     });
     live = applyLive(live, { type: 'message.deleted', roomId, seq: 6, at, messageId: 'm3', by: other });
@@ -39,9 +37,7 @@ describe('timeline', () => {
     const pages = [{ messages: [message(10, 'ten')], nextBeforeSeq: 10 }];
     const live = applyLive(NO_CHANGES, {
       type: 'message.edited',
-      roomId,
       seq: 11,
-      at,
       message: message(2, 'old, edited', other, at),
     });
     expect(timeline(pages, live, true).map((m) => m.body)).toEqual(['ten']);

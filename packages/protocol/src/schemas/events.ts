@@ -3,11 +3,17 @@ import { idSchema, LIMITS, seqSchema, userRefSchema } from './common';
 import { messageSchema } from './messages';
 
 const eventBase = { roomId: idSchema, seq: seqSchema, at: z.date() };
+/**
+ * A message event carries the message whole, which already says its room and
+ * its time (`createdAt`, `editedAt`): nothing beside it repeats them, since
+ * every subscriber receives every byte.
+ */
+const messageEventBase = { seq: seqSchema };
 
 /** Every durable change to a room. Each has the room's next `seq`; resume replays `seq > lastEventId`. */
 export const roomEventSchema = z.discriminatedUnion('type', [
-  z.object({ ...eventBase, type: z.literal('message.sent'), message: messageSchema }),
-  z.object({ ...eventBase, type: z.literal('message.edited'), message: messageSchema }),
+  z.object({ ...messageEventBase, type: z.literal('message.sent'), message: messageSchema }),
+  z.object({ ...messageEventBase, type: z.literal('message.edited'), message: messageSchema }),
   z.object({ ...eventBase, type: z.literal('message.deleted'), messageId: idSchema, by: userRefSchema }),
   z.object({ ...eventBase, type: z.literal('member.joined'), member: userRefSchema }),
   z.object({ ...eventBase, type: z.literal('member.left'), member: userRefSchema }),

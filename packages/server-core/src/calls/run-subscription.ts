@@ -1,11 +1,16 @@
+import { PushDelivery, type PushRun, type PushSink, pushInto } from '@tether/protocol';
 import { getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
 import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
 import { toPublicError } from '../public-errors';
-import type { Session, Subscription } from '../session/session';
+import type { Session, Subscription, SubscriptionDelivery } from '../session/session';
 import type { TransportDeps } from '../session/transport-deps';
 import { callProcedure } from './call-procedure';
 
-/** Where a subscription's items go: the transport frames them. */
+/**
+ * Where a subscription's items go: the transport frames them. Exactly one of
+ * `error` and `stopped` ends every subscription that was admitted, after its
+ * slot is released.
+ */
 export interface SubscriptionSink {
   started(): void;
   data(value: unknown): void;
@@ -22,95 +27,148 @@ function isAsyncIterable(value: unknown): value is AsyncIterable<unknown> {
 /** The error a client may see, for a failure of the procedure or of its stream. */
 export const publicError = (cause: unknown): TRPCError => getTRPCErrorFromUnknown(toPublicError(cause));
 
+type Deps = Pick<TransportDeps, 'router' | 'onCallError' | 'sessions'>;
+
 /**
- * Runs a subscription procedure and pumps its items into `sink` until it
- * completes, fails, or `subscription` ends. One loop for every transport; the
- * caller releases the subscription once this settles.
+ * Runs a subscription procedure and delivers its items into `sink` until it
+ * completes, fails, or `subscription` ends; one loop for every transport.
+ * Resolves once the subscription has started or ended: nothing waits on a
+ * running one, so a quiet subscriber holds no promise.
  */
 export async function runSubscription(
-  deps: Pick<TransportDeps, 'router' | 'onCallError' | 'sessions'>,
+  deps: Deps,
   call: { session: Session<unknown>; subscription: Subscription; path: string; input: unknown },
   sink: SubscriptionSink,
 ): Promise<void> {
-  const { router } = deps;
   const { session, subscription, path, input } = call;
-  const { signal } = subscription;
-  // The slot and the id are free before the client hears of the end, so it may reuse them at once.
-  const release = () => deps.sessions.releaseSubscription(subscription);
-  const fail = (cause: unknown) => {
-    const error = publicError(cause);
-    deps.onCallError(error, path, 'subscription');
-    release();
-    sink.error(error);
-  };
-  const stopped = () => {
-    release();
-    if (subscription.failure) sink.error(subscription.failure);
-    else sink.stopped();
-  };
-
+  const delivery = new Delivery(deps, subscription, sink, path);
   let source: unknown;
   try {
-    source = await callProcedure(router, { path, input, ctx: session.context, type: 'subscription', signal });
+    source = await callProcedure(deps.router, {
+      path,
+      input,
+      ctx: session.context,
+      type: 'subscription',
+      signal: subscription.signal,
+    });
   } catch (cause) {
     // A subscription stopped while it was being set up ends quietly.
-    if (signal.aborted) stopped();
-    else fail(cause);
+    delivery.end(subscription.signal.aborted ? undefined : cause);
     return;
   }
-  const iterable = isObservable(source) ? observableToAsyncIterable(source, signal) : source;
+  if (source instanceof PushDelivery) return delivery.push(source);
+  const iterable = isObservable(source) ? observableToAsyncIterable(source, subscription.signal) : source;
   if (!isAsyncIterable(iterable)) {
-    fail(new Error(`subscription ${path} did not return an async iterable`));
+    delivery.end(new Error(`subscription ${path} did not return an async iterable`));
     return;
   }
-  const iterator = iterable[Symbol.asyncIterator]();
-  if (signal.aborted) {
-    void iterator.return?.()?.catch(() => {});
-    stopped();
-    return;
-  }
-  sink.started();
-  await pump(iterator, subscription, sink, stopped, fail);
+  delivery.pull(iterable[Symbol.asyncIterator]());
 }
 
 /**
- * Pulls items until the iterator is done, fails, or the subscription ends.
- * Callbacks rather than `await` in a loop: one promise per item (the
- * iterator's own), which is most of the cost of fanning an event out to
- * thousands of subscribers. An end from outside settles at once, without
- * waiting for a `next` that may never come.
+ * One subscription's delivery, pushed or pulled, and its one end: the slot
+ * is released, then the sink hears `error` or `stopped`, once.
  */
-function pump(
-  iterator: AsyncIterator<unknown>,
-  subscription: Subscription,
-  sink: SubscriptionSink,
-  stopped: () => void,
-  fail: (cause: unknown) => void,
-): Promise<void> {
-  return new Promise((resolve) => {
-    let settled = false;
-    const settle = (end: () => void, iteratorDone: boolean) => {
-      if (settled) return;
-      settled = true;
-      subscription.signal.removeEventListener('abort', onAbort);
-      end();
-      // Ends the procedure's generator (its `finally` runs) without waiting for it.
-      if (!iteratorDone) void iterator.return?.()?.catch(() => {});
-      resolve();
-    };
-    const onAbort = () => settle(stopped, false);
+class Delivery implements PushSink<unknown>, SubscriptionDelivery {
+  #ended = false;
+  /** Stops the source: a pushed stream's run, or the iterator's `return`. */
+  #source: PushRun | null = null;
+
+  constructor(
+    private readonly deps: Deps,
+    private readonly subscription: Subscription,
+    private readonly sink: SubscriptionSink,
+    private readonly path: string,
+  ) {}
+
+  /** Pushed: the stream calls this object (a `PushSink`) directly, with no promise per item. */
+  push({ stream }: PushDelivery): void {
+    if (!this.#begin()) return;
+    const run = stream[pushInto](this);
+    if (this.#ended) run.stop();
+    else this.#source = run;
+  }
+
+  /**
+   * Pulled: callbacks rather than `await` in a loop, so one promise per item
+   * (the iterator's own).
+   */
+  pull(iterator: AsyncIterator<unknown>): void {
+    // Ends the procedure's generator (its `finally` runs) without waiting for it.
+    this.#source = { stop: () => void iterator.return?.()?.catch(() => {}) };
+    if (!this.#begin()) return;
     const onItem = (item: IteratorResult<unknown>) => {
-      if (settled) return;
-      if (item.done) return settle(stopped, true);
-      sink.data(item.value);
-      if (!settled) iterator.next().then(onItem, onFailure);
+      if (this.#ended) return;
+      if (item.done) {
+        this.#source = null;
+        return this.complete();
+      }
+      this.next(item.value);
+      if (!this.#ended) iterator.next().then(onItem, onFailure);
     };
     const onFailure = (cause: unknown) => {
-      if (settled) return;
-      // A failure after an end from outside is that end; otherwise it is the subscription's error.
-      settle(() => (subscription.signal.aborted ? stopped() : fail(cause)), true);
+      this.#source = null;
+      this.error(cause);
     };
-    subscription.signal.addEventListener('abort', onAbort, { once: true });
     iterator.next().then(onItem, onFailure);
-  });
+  }
+
+  next(item: unknown): void {
+    if (this.#ended) return;
+    try {
+      this.sink.data(item);
+    } catch (cause) {
+      // An item that cannot be framed fails its subscription, never the server.
+      this.error(cause);
+    }
+  }
+
+  endedFromOutside(): void {
+    this.end(undefined);
+  }
+
+  error(cause: unknown): void {
+    // A failure after an end from outside is that end.
+    this.end(this.subscription.signal.aborted ? undefined : cause);
+  }
+
+  complete(): void {
+    this.end(undefined);
+  }
+
+  /** Starts listening for an end from outside; false when one came during setup (the end is done). */
+  #begin(): boolean {
+    if (this.subscription.signal.aborted) {
+      this.end(undefined);
+      return false;
+    }
+    this.subscription.delivery = this;
+    this.sink.started();
+    return true;
+  }
+
+  /** Ends once: stops the source, frees the slot and the id (the client may reuse them at once), tells the sink. */
+  end(cause: unknown): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    this.subscription.delivery = null;
+    const source = this.#source;
+    this.#source = null;
+    source?.stop();
+    this.deps.sessions.releaseSubscription(this.subscription);
+    try {
+      if (cause !== undefined) {
+        const error = publicError(cause);
+        this.deps.onCallError(error, this.path, 'subscription');
+        this.sink.error(error);
+      } else if (this.subscription.failure) {
+        this.sink.error(this.subscription.failure);
+      } else {
+        this.sink.stopped();
+      }
+    } catch (failure) {
+      // An end may run inside a publisher's loop over every subscriber: it must not throw there.
+      this.deps.onCallError(publicError(failure), this.path, 'subscription');
+    }
+  }
 }

@@ -111,17 +111,17 @@ export class SseConnection implements SessionPort {
           this.#write(this.#event(undefined, data));
         },
         error: (error) => {
+          this.deps.metrics.call('sse', path, error.code);
           this.#write(sseErrorEvent(router, error, { path, input, ctx: this.session.context }));
           this.res.end();
         },
         stopped: () => {
+          this.deps.metrics.call('sse', path, 'ok');
           this.#write(SSE_RETURN);
           this.res.end();
         },
       },
     );
-    sessions.releaseSubscription(subscription);
-    this.deps.metrics.call('sse', path, subscription.failure ? subscription.failure.code : 'ok');
   }
 
   /**

@@ -7,7 +7,7 @@ import type { TransportMetrics } from '../observability/metrics';
 import { type Authenticate, unauthorized } from '../session/credential';
 import type { SessionRegistry } from '../session/registry';
 import { Session, type SessionPort } from '../session/session';
-import { createTokenBucket } from '../session/token-bucket';
+import { TokenBucket } from '../session/token-bucket';
 import { sendTrpcError } from './http-errors';
 import { lastEventIdOf, SseConnection } from './sse-connection';
 import { refuseSse } from './sse-wire';
@@ -58,7 +58,7 @@ const IDLE_BUCKET_MS = 60_000;
 export function createTrpcHttp(options: TrpcHttpOptions) {
   const { router, sessions, authenticate, limits, metrics } = options;
   const { transformer } = router._def._config;
-  const buckets = new Map<string, { bucket: ReturnType<typeof createTokenBucket>; usedAt: number }>();
+  const buckets = new Map<string, { bucket: TokenBucket; usedAt: number }>();
   /** The calls of one HTTP request that failed, so the rest count as successes. */
   const failedCalls = new WeakMap<object, Set<string>>();
   const failedPaths = (ctx: object) => {
@@ -113,7 +113,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
     let entry = buckets.get(address);
     if (!entry) {
       entry = {
-        bucket: createTokenBucket({ ratePerSecond: limits.httpCallsPerSecond, burst: limits.httpCallBurst }),
+        bucket: new TokenBucket({ ratePerSecond: limits.httpCallsPerSecond, burst: limits.httpCallBurst }),
         usedAt: 0,
       };
       buckets.set(address, entry);

@@ -27,6 +27,11 @@ export interface MutableContext<TPrincipal> {
   readonly session: SessionControls;
 }
 
+/** What runs a subscription's items to its client. */
+export interface SubscriptionDelivery {
+  endedFromOutside(): void;
+}
+
 /** One running subscription: ended by its client, by its procedure, or from outside (a revocation, the session's end). */
 export class Subscription {
   readonly controller = new AbortController();
@@ -34,6 +39,8 @@ export class Subscription {
   failure: TRPCError | null = null;
   /** What it was bound to (`endOnRevoke`): the key, and the message its end carries. */
   revocations: Array<{ key: string; message: string }> | null = null;
+  /** Told once, after the abort, when it ends from outside (no listener on the signal: they cost). */
+  delivery: SubscriptionDelivery | null = null;
 
   constructor(
     readonly session: Session<unknown>,
@@ -46,7 +53,9 @@ export class Subscription {
 
   end(failure: TRPCError | null = null): void {
     this.failure ??= failure;
-    if (!this.controller.signal.aborted) this.controller.abort();
+    if (this.controller.signal.aborted) return;
+    this.controller.abort();
+    this.delivery?.endedFromOutside();
   }
 }
 

@@ -1,3 +1,4 @@
+import { pushInto } from '@tether/protocol';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../bus/memory-bus';
 import { migrate } from '../store/migrate';
@@ -5,7 +6,7 @@ import { createPgliteStore } from '../store/pglite-store';
 import { PLUMBING_MIGRATIONS } from '../store/plumbing-migrations';
 import type { Store } from '../store/store';
 import { appendEvents, lastSeq, readEvents, type SequencedEvent } from './event-log';
-import { resumableStream } from './resumable-stream';
+import { type ResumableLog, resumableStream } from './resumable-stream';
 
 interface Note extends SequencedEvent {
   text: string;
@@ -17,7 +18,7 @@ const SYNCED = 'synced';
 describe('resumable stream', () => {
   let store: Store;
   const bus = createMemoryBus();
-  const controllers: AbortController[] = [];
+  const iterators: AsyncIterator<unknown>[] = [];
   /** Commits a note to the store without publishing it. */
   const commit = async (text: string): Promise<Note> => {
     const [note] = await store.transaction((tx) =>
@@ -32,23 +33,22 @@ describe('resumable stream', () => {
     await migrate(store, PLUMBING_MIGRATIONS);
   });
   afterEach(async () => {
-    for (const controller of controllers.splice(0)) controller.abort();
+    for (const iterator of iterators.splice(0)) await iterator.return?.();
     await store.close();
   });
 
+  const log: ResumableLog<string, Note, Note> = {
+    bus,
+    topic: (key) => key,
+    pageSize: 2,
+    synced: (_key, seq) => ({ seq, text: SYNCED }),
+    read: (key, range) => readEvents(store, key, range),
+    lastSeq: (key) => lastSeq(store, key),
+  };
+
   function open(afterSeq: number | null) {
-    const controller = new AbortController();
-    controllers.push(controller);
-    const iterator = resumableStream<Note, Note>({
-      bus,
-      topic: STREAM,
-      afterSeq,
-      signal: controller.signal,
-      pageSize: 2,
-      synced: (seq) => ({ seq, text: SYNCED }),
-      read: (range) => readEvents(store, STREAM, range),
-      lastSeq: () => lastSeq(store, STREAM),
-    })[Symbol.asyncIterator]();
+    const iterator = resumableStream(log, STREAM, afterSeq)[Symbol.asyncIterator]();
+    iterators.push(iterator);
     const take = async (count: number) => {
       const items: string[] = [];
       for (let i = 0; i < count; i += 1) {
@@ -60,22 +60,35 @@ describe('resumable stream', () => {
       }
       return items;
     };
-    return { iterator, take, controller };
+    return { iterator, take };
   }
 
   it('skips live events that the replay already delivered', async () => {
     await commit('a');
     await commit('b');
     await commit('c');
-    const stream = open(0);
-    expect(await stream.take(1)).toEqual(['1:a']);
-    // Committed and published while the replay is under way: the replay's next page reads it too.
-    const d = await commit('d');
-    await bus.publish(STREAM, d);
-    expect(await stream.take(4)).toEqual(['2:b', '3:c', '4:d', `4:${SYNCED}`]);
-    const e = await commit('e');
-    await bus.publish(STREAM, e);
-    expect(await stream.take(1)).toEqual(['5:e']);
+    let reads = 0;
+    const racing: ResumableLog<string, Note, Note> = {
+      ...log,
+      async read(key, range) {
+        // Before the second page: 'd' is committed and published while the replay is under way.
+        reads += 1;
+        if (reads === 2) await bus.publish(STREAM, await commit('d'));
+        return log.read(key, range);
+      },
+    };
+    const iterator = resumableStream(racing, STREAM, 0)[Symbol.asyncIterator]();
+    iterators.push(iterator);
+    const items: string[] = [];
+    for (let i = 0; i < 5; i += 1) {
+      const { value } = await iterator.next();
+      items.push(`${value?.[1].seq}:${value?.[1].text}`);
+    }
+    // The replay's second page read 'd' too: the live copy that waited is skipped.
+    expect(items).toEqual(['1:a', '2:b', '3:c', '4:d', `4:${SYNCED}`]);
+    await bus.publish(STREAM, await commit('e'));
+    const { value } = await iterator.next();
+    expect(value?.[1]).toEqual({ seq: 5, text: 'e' });
   });
 
   it('delivers live events in seq order when they are published out of order', async () => {
@@ -108,11 +121,44 @@ describe('resumable stream', () => {
     expect(await stream.take(1)).toEqual(['2:new']);
   });
 
-  it('ends when its signal aborts, even while waiting for live events', async () => {
+  it('ends when its reader returns, even while waiting for live events', async () => {
     const stream = open(null);
     await stream.take(1);
     const pending = stream.iterator.next();
-    stream.controller.abort();
+    await stream.iterator.return?.();
     expect((await pending).done).toBe(true);
+  });
+
+  it('pushes each item without a pull, and a stopped push hears nothing more', async () => {
+    await commit('replayed');
+    const seen: string[] = [];
+    let synced!: () => void;
+    const live = new Promise<void>((resolve) => {
+      synced = resolve;
+    });
+    const run = resumableStream(log, STREAM, 0)[pushInto]({
+      next: ([, item]) => {
+        seen.push(`${item.seq}:${item.text}`);
+        if (item.text === SYNCED) synced();
+      },
+      error: (cause) => seen.push(`error ${String(cause)}`),
+      complete: () => seen.push('complete'),
+    });
+    await live;
+    // The memory bus delivers synchronously: a live event is pushed before publish returns.
+    await bus.publish(STREAM, await commit('live'));
+    expect(seen).toEqual(['1:replayed', `1:${SYNCED}`, '2:live']);
+    run.stop();
+    await bus.publish(STREAM, await commit('after stop'));
+    expect(seen).toHaveLength(3);
+  });
+
+  it('fails, and stops listening, when a gap is missing from the store', async () => {
+    const stream = open(null);
+    expect(await stream.take(1)).toEqual([`0:${SYNCED}`]);
+    // Published but never committed: the store cannot fill seqs 1..4.
+    await bus.publish(STREAM, { seq: 5, text: 'from nowhere' });
+    await expect(stream.iterator.next()).rejects.toThrow(/events 1\.\.4 missing from the store/);
+    expect((await stream.iterator.next()).done).toBe(true);
   });
 });

@@ -1,75 +1,163 @@
+import { type Pushable, type PushRun, type PushSink, pushInto } from '@tether/protocol';
 import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { Bus } from '../bus/bus';
-import { AsyncQueue } from './async-queue';
 import type { SequencedEvent } from './event-log';
+import { pushedToIterator } from './pushed-iterator';
 
-export interface ResumableStreamOptions<E extends SequencedEvent, M extends SequencedEvent> {
+/** Where a family of resumable streams (say, one per room) reads and listens; shared by all of them. */
+export interface ResumableLog<K, E extends SequencedEvent, M extends SequencedEvent> {
   bus: Bus;
-  topic: string;
+  /** The bus topic the stream's writer publishes each committed event on, after its commit. */
+  topic(key: K): string;
   /** Durable events with `afterSeq < seq <= untilSeq`, in seq order, at most `limit`. */
-  read(range: { afterSeq: number; untilSeq?: number; limit: number }): Promise<E[]>;
+  read(key: K, range: { afterSeq: number; untilSeq?: number; limit: number }): Promise<E[]>;
   /** The newest committed seq. */
-  lastSeq(): Promise<number>;
-  /** Replay events after this seq first; null starts live. */
-  afterSeq: number | null;
-  signal: AbortSignal;
-  /** Builds the marker yielded once replay is done (at once when starting live): "delivered up to seq". */
-  synced(seq: number): M;
-  /** Replay page size. */
+  lastSeq(key: K): Promise<number>;
+  /** The marker delivered once replay is done (at once when starting live): "delivered up to seq". */
+  synced(key: K, seq: number): M;
+  /** Replay page size; 500 when absent. */
   pageSize?: number;
 }
 
 /**
- * Exactly-once, in-order delivery across replay and live (docs/ARCHITECTURE.md, "Resume
- * on the server"): attach the live listener first, replay `seq > afterSeq`
- * from the store, mark the hand-over with `synced`, then drain live events,
- * skipping what was replayed. A live
- * event ahead of the next expected seq triggers a gap read from the store,
- * so order holds even when publishers are out of order. Every item is tracked
- * by its seq (the `synced` marker by the last seq delivered), so a client
- * that reconnects resumes with `lastEventId`.
+ * Exactly-once, in-order delivery across replay and live (docs/ARCHITECTURE.md,
+ * "Resume on the server"): listen first, replay `seq > afterSeq` from the
+ * store (nothing when `afterSeq` is null), mark the hand-over with `synced`,
+ * then deliver live events, skipping what was replayed. A live event ahead of
+ * the next expected seq triggers a gap read from the store, so order holds
+ * even when publishers are out of order. Every item is tracked by its seq
+ * (the `synced` marker by the last seq delivered), so a client that
+ * reconnects resumes with `lastEventId`.
+ *
+ * Pushable: the session core runs it without a promise per item, and a quiet
+ * subscriber holds one small object. Iterable for everyone else.
  */
-export async function* resumableStream<E extends SequencedEvent, M extends SequencedEvent>(
-  options: ResumableStreamOptions<E, M>,
-): AsyncGenerator<TrackedEnvelope<E | M>, void, undefined> {
-  const { bus, topic, read, signal, pageSize = 500 } = options;
-  const live = new AsyncQueue<E>(signal);
-  // Only the event log's writer publishes on this topic, always with an E.
-  const unsubscribe = bus.subscribe(topic, (message) => live.push(message as E));
-  try {
-    let nextSeq: number;
-    if (options.afterSeq === null) {
-      nextSeq = (await options.lastSeq()) + 1;
+export function resumableStream<K, E extends SequencedEvent, M extends SequencedEvent>(
+  log: ResumableLog<K, E, M>,
+  key: K,
+  afterSeq: number | null,
+): Pushable<TrackedEnvelope<E | M>> {
+  return new ResumableStream(log, key, afterSeq);
+}
+
+/** A class, not an object literal: no closure per subscriber. */
+class ResumableStream<K, E extends SequencedEvent, M extends SequencedEvent>
+  implements Pushable<TrackedEnvelope<E | M>>
+{
+  constructor(
+    private readonly log: ResumableLog<K, E, M>,
+    private readonly key: K,
+    private readonly afterSeq: number | null,
+  ) {}
+
+  [pushInto](sink: PushSink<TrackedEnvelope<E | M>>): PushRun {
+    const run = new ResumableRun(this.log, this.key, sink);
+    run.start(this.afterSeq);
+    return run;
+  }
+
+  [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<E | M>> {
+    return pushedToIterator(this);
+  }
+}
+
+/** One subscriber's delivery: where it is, and the live events that arrived while it read the store. */
+class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implements PushRun {
+  #nextSeq = 0;
+  /** Live events waiting while the store is read (replay, a gap); null once live. */
+  #waiting: E[] | null = [];
+  #stopped = false;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly log: ResumableLog<K, E, M>,
+    private readonly key: K,
+    private readonly sink: PushSink<TrackedEnvelope<E | M>>,
+  ) {}
+
+  start(afterSeq: number | null): void {
+    // Only the log's writer publishes on this topic, always with an E.
+    this.#unsubscribe = this.log.bus.subscribe(this.log.topic(this.key), this.#onLive);
+    this.#catchUp(afterSeq).catch((cause: unknown) => this.#fail(cause));
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+  }
+
+  readonly #onLive = (message: unknown): void => {
+    if (this.#stopped) return;
+    const event = message as E;
+    if (this.#waiting) this.#waiting.push(event);
+    else if (event.seq === this.#nextSeq) this.#deliver(event);
+    else if (event.seq > this.#nextSeq) {
+      this.#waiting = [event];
+      this.#drain().catch((cause: unknown) => this.#fail(cause));
+    }
+  };
+
+  async #catchUp(afterSeq: number | null): Promise<void> {
+    const { log, key } = this;
+    const pageSize = log.pageSize ?? 500;
+    if (afterSeq === null) {
+      this.#nextSeq = (await log.lastSeq(key)) + 1;
     } else {
-      nextSeq = options.afterSeq + 1;
+      this.#nextSeq = afterSeq + 1;
       for (;;) {
-        const page = await read({ afterSeq: nextSeq - 1, limit: pageSize });
-        for (const event of page) {
-          yield tracked(String(event.seq), event);
-          nextSeq = event.seq + 1;
-        }
-        if (page.length < pageSize || signal.aborted) break;
+        const page = await log.read(key, { afterSeq: this.#nextSeq - 1, limit: pageSize });
+        if (this.#stopped) return;
+        for (const event of page) this.#deliver(event);
+        if (page.length < pageSize) break;
       }
     }
-    yield tracked(String(nextSeq - 1), options.synced(nextSeq - 1));
-    for (let event = await live.next(); event; event = await live.next()) {
-      if (event.seq < nextSeq) continue;
-      if (event.seq > nextSeq) {
-        // Every seq below a committed one is committed (event-log.ts), so the store has the gap.
-        const missing = await read({ afterSeq: nextSeq - 1, untilSeq: event.seq - 1, limit: event.seq - nextSeq });
-        for (const gapEvent of missing) {
-          if (gapEvent.seq !== nextSeq) break;
-          yield tracked(String(gapEvent.seq), gapEvent);
-          nextSeq += 1;
-        }
-        if (nextSeq !== event.seq) {
-          throw new Error(`${topic}: events ${nextSeq}..${event.seq - 1} missing from the store`);
-        }
-      }
-      yield tracked(String(event.seq), event);
-      nextSeq = event.seq + 1;
+    if (this.#stopped) return;
+    const seq = this.#nextSeq - 1;
+    this.sink.next(tracked(String(seq), log.synced(key, seq)));
+    await this.#drain();
+  }
+
+  /** Delivers the waiting live events in order, reading any gap before them from the store; then goes live. */
+  async #drain(): Promise<void> {
+    const waiting = this.#waiting ?? [];
+    for (let event = waiting.shift(); event; event = waiting.shift()) {
+      if (event.seq < this.#nextSeq) continue;
+      if (event.seq > this.#nextSeq) await this.#fillGap(event.seq);
+      if (this.#stopped) return;
+      this.#deliver(event);
     }
-  } finally {
-    unsubscribe();
+    this.#waiting = null;
+  }
+
+  async #fillGap(untilSeq: number): Promise<void> {
+    const from = this.#nextSeq;
+    // Every seq below a committed one is committed (event-log.ts), so the store has the gap.
+    const missing = await this.log.read(this.key, {
+      afterSeq: from - 1,
+      untilSeq: untilSeq - 1,
+      limit: untilSeq - from,
+    });
+    if (this.#stopped) return;
+    for (const event of missing) {
+      if (event.seq !== this.#nextSeq) break;
+      this.#deliver(event);
+    }
+    if (this.#nextSeq !== untilSeq) {
+      throw new Error(`${this.log.topic(this.key)}: events ${this.#nextSeq}..${untilSeq - 1} missing from the store`);
+    }
+  }
+
+  #deliver(event: E): void {
+    // A delivery can end the subscription (its reader is cut): the rest of a page goes nowhere.
+    if (this.#stopped) return;
+    this.#nextSeq = event.seq + 1;
+    this.sink.next(tracked(String(event.seq), event));
+  }
+
+  #fail(cause: unknown): void {
+    if (this.#stopped) return;
+    this.stop();
+    this.sink.error(cause);
   }
 }

@@ -7,7 +7,7 @@ import { callProcedure } from '../calls/call-procedure';
 import { isEphemeral, websocketFrame } from '../calls/frames';
 import { publicError, runSubscription, type SubscriptionSink } from '../calls/run-subscription';
 import type { Session, SessionPort, Subscription } from '../session/session';
-import { createTokenBucket } from '../session/token-bucket';
+import { TokenBucket } from '../session/token-bucket';
 import type { TransportDeps } from '../session/transport-deps';
 import { closeHard } from './close-hard';
 import { readHandshake } from './handshake';
@@ -48,7 +48,7 @@ export class WebSocketConnection implements SessionPort {
   /** Set once the registry admits the connection, before any message is read. */
   session!: Session<unknown>;
   corked = false;
-  readonly #bucket: ReturnType<typeof createTokenBucket>;
+  readonly #bucket: TokenBucket;
   /** Frames that arrived while the handshake's token was being verified. */
   #pending: Buffer[] | null = null;
   #pendingBytes = 0;
@@ -64,7 +64,7 @@ export class WebSocketConnection implements SessionPort {
     readonly socket: WebSocket,
     readonly raw: Duplex,
   ) {
-    this.#bucket = createTokenBucket({ ratePerSecond: deps.limits.messagesPerSecond, burst: deps.limits.messageBurst });
+    this.#bucket = new TokenBucket({ ratePerSecond: deps.limits.messagesPerSecond, burst: deps.limits.messageBurst });
   }
 
   // --- SessionPort ---------------------------------------------------------
@@ -255,13 +255,15 @@ export class WebSocketConnection implements SessionPort {
       return this.respondError(id, jsonrpc, publicError(cause), input, 'subscription', path);
     }
     const sink = new WebSocketSubscriptionSink(this, subscription, id, jsonrpc, path, input);
-    runSubscription(this.deps, { session: this.session, subscription, path, input }, sink)
-      .catch((cause: unknown) => this.deps.onCallError(publicError(cause), path, 'subscription'))
-      .finally(() => {
-        this.deps.sessions.releaseSubscription(subscription);
-        this.#waitingEphemeral?.delete(subscription);
-        this.deps.metrics.call('websocket', path, sink.failed ? 'error' : 'ok');
-      });
+    runSubscription(this.deps, { session: this.session, subscription, path, input }, sink).catch((cause: unknown) =>
+      this.deps.onCallError(publicError(cause), path, 'subscription'),
+    );
+  }
+
+  /** After a subscription's end has been told to its client. */
+  subscriptionEnded(subscription: Subscription, path: string, outcome: string): void {
+    this.#waitingEphemeral?.delete(subscription);
+    this.deps.metrics.call('websocket', path, outcome);
   }
 
   // --- outgoing ------------------------------------------------------------
@@ -336,9 +338,7 @@ export class WebSocketConnection implements SessionPort {
  * are what a server holds most of.
  */
 class WebSocketSubscriptionSink implements SubscriptionSink {
-  failed = false;
-  /** What every data frame of this subscription starts with; the event's bytes follow, serialized once for all. */
-  readonly prefix: string;
+  #prefix: string | null = null;
 
   constructor(
     private readonly connection: WebSocketConnection,
@@ -347,8 +347,13 @@ class WebSocketSubscriptionSink implements SubscriptionSink {
     private readonly jsonrpc: '2.0' | undefined,
     private readonly path: string,
     private readonly input: unknown,
-  ) {
-    this.prefix = `{"id":${JSON.stringify(id)}${jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`;
+  ) {}
+
+  /** What every data frame of this subscription starts with; the event's bytes follow, serialized once for all. */
+  get prefix(): string {
+    // Built at the first frame: a quiet subscriber holds no string for it.
+    this.#prefix ??= `{"id":${JSON.stringify(this.id)}${this.jsonrpc ? ',"jsonrpc":"2.0"' : ''},"result":`;
+    return this.#prefix;
   }
 
   started(): void {
@@ -371,11 +376,12 @@ class WebSocketSubscriptionSink implements SubscriptionSink {
   }
 
   error(error: TRPCError): void {
-    this.failed = true;
+    this.connection.subscriptionEnded(this.subscription, this.path, error.code);
     this.connection.respondError(this.id, this.jsonrpc, error, this.input, 'subscription', this.path, false);
   }
 
   stopped(): void {
+    this.connection.subscriptionEnded(this.subscription, this.path, 'ok');
     this.connection.respond({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'stopped' } });
   }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, FORBIDDEN_ORIGIN_HTTP_STATUS } from '@tether/protocol';
-import { WebSocketServer } from 'ws';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { clientAddress } from '../http/client-address';
 import { isOriginAllowed } from '../http/origin';
 import { requestUrl } from '../http/request-url';
@@ -50,8 +50,24 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
 
   let accepting = true;
 
-  function onConnection(socket: import('ws').WebSocket, raw: Duplex, req: IncomingMessage, address: string): void {
-    socket.on('error', (error) => logger.debug('ws.error', { address, message: error.message }));
+  // One listener of each kind for every socket, finding its connection here: a closure per socket costs more.
+  const connections = new WeakMap<WebSocket, WebSocketConnection>();
+  function onSocketError(this: WebSocket, error: Error): void {
+    logger.debug('ws.error', { address: connections.get(this)?.session?.address, message: error.message });
+  }
+  function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    connections.get(this)?.receive(data, isBinary);
+  }
+  function onSocketClose(this: WebSocket, code: number): void {
+    const connection = connections.get(this);
+    if (!connection) return;
+    connections.delete(this);
+    if (code === CloseCode.MessageTooBig) options.metrics.limitExceeded('payload');
+    sessions.close(connection.session, connection.closedWith ?? code);
+  }
+
+  function onConnection(socket: WebSocket, raw: Duplex, req: IncomingMessage, address: string): void {
+    socket.on('error', onSocketError);
     const connection = new WebSocketConnection(options, socket, raw);
     const opened = sessions.open('websocket', address, connection);
     if ('code' in opened) {
@@ -60,12 +76,9 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
       return;
     }
     connection.session = opened;
-
-    socket.on('message', (data, isBinary) => connection.receive(data, isBinary));
-    socket.once('close', (code) => {
-      if (code === CloseCode.MessageTooBig) options.metrics.limitExceeded('payload');
-      sessions.close(opened, connection.closedWith ?? code);
-    });
+    connections.set(socket, connection);
+    socket.on('message', onSocketMessage);
+    socket.on('close', onSocketClose);
     if (requestUrl(req)?.searchParams.get('connectionParams') !== '1') {
       closeHard(
         socket,
