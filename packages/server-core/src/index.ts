@@ -19,7 +19,6 @@ export { PLUMBING_MIGRATIONS } from './store/plumbing-migrations';
 export { createPostgresStore, type PostgresStoreOptions } from './store/postgres-store';
 export type { Queryable, Store } from './store/store';
 export { isUniqueViolation, StoreError } from './store/store-errors';
-export { AsyncQueue } from './streams/async-queue';
 export { appendEvents, lastSeq, readEvents, type SequencedEvent } from './streams/event-log';
 export { pushedToIterator } from './streams/pushed-iterator';
 export { type ResumableLog, resumableStream } from './streams/resumable-stream';

@@ -1,6 +1,5 @@
-import type { Presence, UserRef } from '@tether/protocol';
-import type { Bus } from '@tether/server-core';
-import { AsyncQueue } from '@tether/server-core';
+import { type Presence, type Pushable, pushInto, type UserRef } from '@tether/protocol';
+import { type Bus, pushedToIterator } from '@tether/server-core';
 
 /** How long "typing" shows after the last keystroke signal. */
 export const TYPING_TTL_MS = 5_000;
@@ -53,28 +52,36 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
   };
 
   return {
-    /** Marks `user` present until `signal` aborts; yields the current snapshot, then every change. */
-    async *stream(roomId: string, user: UserRef, signal: AbortSignal): AsyncGenerator<Presence, void, undefined> {
-      const queue = new AsyncQueue<Presence>(signal);
-      const unsubscribe = bus.subscribe(topicOf(roomId), (message) => queue.push(message as Presence));
-      const room = roomOf(roomId);
-      const entry = room.online.get(user.id) ?? { user, streams: 0 };
-      entry.streams += 1;
-      room.online.set(user.id, entry);
-      changed(roomId);
-      try {
-        for (let next = await queue.next(); next; next = await queue.next()) {
-          // Only the latest snapshot matters to a reader that fell behind.
-          while (queue.size > 0) next = (await queue.next()) ?? next;
-          yield next;
-        }
-      } finally {
-        unsubscribe();
-        entry.streams -= 1;
-        if (entry.streams === 0) room.online.delete(user.id);
-        stopTyping(roomId, user.id);
-        changed(roomId);
-      }
+    /**
+     * Marks `user` present while the stream runs; delivers the current
+     * snapshot, then every change. Pushed, so a reader that lags is the
+     * transport's to handle: it keeps only the latest snapshot for it.
+     */
+    stream(roomId: string, user: UserRef): Pushable<Presence> {
+      const stream: Pushable<Presence> = {
+        [pushInto]: (sink) => {
+          const unsubscribe = bus.subscribe(topicOf(roomId), (message) => sink.next(message as Presence));
+          const room = roomOf(roomId);
+          const entry = room.online.get(user.id) ?? { user, streams: 0 };
+          entry.streams += 1;
+          room.online.set(user.id, entry);
+          changed(roomId);
+          let stopped = false;
+          return {
+            stop() {
+              if (stopped) return;
+              stopped = true;
+              unsubscribe();
+              entry.streams -= 1;
+              if (entry.streams === 0) room.online.delete(user.id);
+              stopTyping(roomId, user.id);
+              changed(roomId);
+            },
+          };
+        },
+        [Symbol.asyncIterator]: () => pushedToIterator(stream),
+      };
+      return stream;
     },
     typing(roomId: string, user: UserRef): void {
       const room = roomOf(roomId);

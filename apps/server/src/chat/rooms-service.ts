@@ -127,7 +127,7 @@ export function createRoomsService({
     async presence(principal, { roomId }, scope) {
       scope.endOnRevoke(membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM);
       await roomForReading(store, principal.userId, roomId);
-      return presence.stream(roomId, userRef(principal), scope.signal);
+      return presence.stream(roomId, userRef(principal));
     },
 
     async typing(principal, { roomId }) {

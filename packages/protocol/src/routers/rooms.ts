@@ -58,6 +58,7 @@ export function createRoomsRouter(rooms: Services['rooms']) {
     /** Ephemeral snapshots, untracked and apart from `events`, so they never move its resume point. */
     presence: authedProcedure
       .input(roomRefInputSchema)
+      .use(deliverByPush)
       .subscription(({ ctx, input, signal }) => rooms.presence(ctx.principal, input, streamScope(ctx, signal))),
     typing: authedProcedure
       .input(typingInputSchema)
