@@ -122,11 +122,12 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   });
 
   const revokedListeners = new Set<(key: string) => void>();
-  const unsubscribe = bus.subscribe(REVOCATIONS_TOPIC, (message) => {
+  const onRevocation = (message: unknown) => {
     const { key, message: reason } = message as Revocation;
     sessions.revokeLocally(key, reason);
     for (const listener of revokedListeners) listener(key);
-  });
+  };
+  bus.subscribe(REVOCATIONS_TOPIC, onRevocation);
 
   const tickMs = Math.min(1_000, Math.max(10, Math.min(heartbeat.pingAfterMs, heartbeat.terminateAfterMs) / 4));
   const clock = setInterval(() => {
@@ -154,7 +155,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
       }
       await websocket.shutdown(drainMs);
       clearInterval(clock);
-      unsubscribe();
+      bus.unsubscribe(REVOCATIONS_TOPIC, onRevocation);
     },
   };
 }

@@ -60,7 +60,9 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
     stream(roomId: string, user: UserRef): Pushable<Presence> {
       const stream: Pushable<Presence> = {
         [pushInto]: (sink) => {
-          const unsubscribe = bus.subscribe(topicOf(roomId), (message) => sink.next(message as Presence));
+          const topic = topicOf(roomId);
+          const listener = (message: unknown) => sink.next(message as Presence);
+          bus.subscribe(topic, listener);
           const room = roomOf(roomId);
           const entry = room.online.get(user.id) ?? { user, streams: 0 };
           entry.streams += 1;
@@ -71,7 +73,7 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
             stop() {
               if (stopped) return;
               stopped = true;
-              unsubscribe();
+              bus.unsubscribe(topic, listener);
               entry.streams -= 1;
               if (entry.streams === 0) room.online.delete(user.id);
               stopTyping(roomId, user.id);

@@ -1,8 +1,8 @@
-import type { Bus } from './bus';
+import type { Bus, BusListener } from './bus';
 
 /** The single-process bus: listeners are called synchronously, with the published object itself. */
 export function createMemoryBus(): Bus {
-  const topics = new Map<string, Set<(message: unknown) => void>>();
+  const topics = new Map<string, Set<BusListener>>();
   return {
     async publish(topic, message) {
       for (const listener of topics.get(topic) ?? []) listener(message);
@@ -14,10 +14,11 @@ export function createMemoryBus(): Bus {
         topics.set(topic, listeners);
       }
       listeners.add(listener);
-      return () => {
-        listeners.delete(listener);
-        if (listeners.size === 0) topics.delete(topic);
-      };
+    },
+    unsubscribe(topic, listener) {
+      const listeners = topics.get(topic);
+      if (!listeners?.delete(listener)) return;
+      if (listeners.size === 0) topics.delete(topic);
     },
     async close() {
       topics.clear();

@@ -268,11 +268,11 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       }
       const credential = session.credential;
       if (credential) {
-        if (wallNow >= credential.expiresAt.getTime()) {
+        if (wallNow >= credential.expiresAt) {
           this.#end(session, CloseCode.Unauthorized, 'access token expired: renew it');
           continue;
         }
-        if (credential.recheckAt && wallNow >= credential.recheckAt.getTime()) this.#recheck(session);
+        if (credential.recheckAt !== null && wallNow >= credential.recheckAt) this.#recheck(session);
       }
       if (!session.port.terminate) {
         // Peers that never answer (SSE) get a ping whenever nothing was written for an interval.

@@ -21,6 +21,15 @@ export interface SessionOwner<TPrincipal> {
   endOnRevoke(subscription: Subscription, key: string, message: string): void;
 }
 
+/** What a session keeps of its credential: times as epoch milliseconds (a Date costs ~100 bytes a session). */
+export interface HeldCredential<TPrincipal> {
+  principal: TPrincipal;
+  principalKey: string;
+  expiresAt: number;
+  recheckAt: number | null;
+  revocationKeys: readonly string[];
+}
+
 /** The context's principal is written by the registry when the credential changes (sign-in, renew). */
 export interface MutableContext<TPrincipal> {
   principal: TPrincipal | null;
@@ -64,7 +73,7 @@ export class Subscription {
  * subscriptions and its liveness. It is also `ctx.session` for the procedures it calls.
  */
 export class Session<TPrincipal> implements SessionControls {
-  credential: Credential<TPrincipal> | null = null;
+  credential: HeldCredential<TPrincipal> | null = null;
   /** Kept to verify a long-lived token again at its `recheckAt`. */
   token: string | null = null;
   readonly subscriptions = new Map<string | number, Subscription>();
@@ -100,8 +109,15 @@ export class Session<TPrincipal> implements SessionControls {
 
   /** Makes `credential` the session's, and its principal the one the next call sees. */
   setCredential(credential: Credential<TPrincipal>): void {
-    this.credential = credential;
-    this.context.principal = credential.principal;
+    const { principal, principalKey, expiresAt, recheckAt, revocationKeys } = credential;
+    this.credential = {
+      principal,
+      principalKey,
+      expiresAt: expiresAt.getTime(),
+      recheckAt: recheckAt?.getTime() ?? null,
+      revocationKeys,
+    };
+    this.context.principal = principal;
   }
 
   renew(accessToken: string): Promise<{ expiresAt: Date }> {

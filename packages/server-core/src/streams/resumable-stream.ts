@@ -67,7 +67,7 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
   /** Live events waiting while the store is read (replay, a gap); null once live. */
   #waiting: E[] | null = [];
   #stopped = false;
-  #unsubscribe: (() => void) | null = null;
+  #listening = false;
 
   constructor(
     private readonly log: ResumableLog<K, E, M>,
@@ -77,14 +77,16 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
 
   start(afterSeq: number | null): void {
     // Only the log's writer publishes on this topic, always with an E.
-    this.#unsubscribe = this.log.bus.subscribe(this.log.topic(this.key), this.#onLive);
+    this.log.bus.subscribe(this.log.topic(this.key), this.#onLive);
+    this.#listening = true;
     this.#catchUp(afterSeq).catch((cause: unknown) => this.#fail(cause));
   }
 
   stop(): void {
     this.#stopped = true;
-    this.#unsubscribe?.();
-    this.#unsubscribe = null;
+    if (!this.#listening) return;
+    this.#listening = false;
+    this.log.bus.unsubscribe(this.log.topic(this.key), this.#onLive);
   }
 
   readonly #onLive = (message: unknown): void => {
