@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { CloseCode } from '@tether/protocol';
-import { getErrorShape, type TRPCError, TRPCError as TRPCErrorClass, transformTRPCResponse } from '@trpc/server';
+import { getErrorShape, type TRPCError, TRPCError as TRPCErrorClass } from '@trpc/server';
 import { parseTRPCMessage, type TRPCClientOutgoingMessage, type TRPCResponseMessage } from '@trpc/server/rpc';
 import type { RawData, WebSocket } from 'ws';
 import { callProcedure } from '../calls/call-procedure';
@@ -268,8 +268,18 @@ export class WebSocketConnection implements SessionPort {
 
   // --- outgoing ------------------------------------------------------------
 
+  /**
+   * tRPC's `transformTRPCResponse` for one message, with plain object spreads
+   * (tRPC's bundled spread helper copies through property descriptors).
+   */
   respond(message: TRPCResponseMessage): void {
-    this.send(JSON.stringify(transformTRPCResponse(this.deps.router._def._config, message)));
+    const { output } = this.deps.router._def._config.transformer;
+    let wire: TRPCResponseMessage = message;
+    if ('error' in message) wire = { ...message, error: output.serialize(message.error) };
+    else if ('data' in message.result) {
+      wire = { ...message, result: { ...message.result, data: output.serialize(message.result.data) } };
+    }
+    this.send(JSON.stringify(wire));
   }
 
   respondError(
