@@ -32,10 +32,8 @@ export {
 } from './core/connection-router';
 export { formatError, INTERNAL_ERROR_MESSAGE, SessionEndError, type ValidationIssue } from './core/errors';
 export {
-  deliverByPush,
   isPushable,
   type Pushable,
-  PushDelivery,
   type PushRun,
   type PushSink,
   pushInto,

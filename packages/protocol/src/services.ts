@@ -47,7 +47,8 @@ export interface Services {
     /**
      * Checks access (rejecting before the subscription starts), then returns a stream that
      * replays `seq > afterSeq`, yields one `synced` marker, and goes live: each event once
-     * and in seq order, tracked by its seq, until the scope's signal aborts.
+     * and in seq order, tracked by its seq, until it is stopped (pushed: its run's stop;
+     * iterated: its iterator's return).
      */
     events(
       principal: Principal,

@@ -1,7 +1,15 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTetherClient, type TetherClient } from '@tether/client/node';
-import { formatError, type SessionContext, type WithConnectionRouter } from '@tether/protocol';
+import {
+  formatError,
+  type Pushable,
+  type PushRun,
+  type PushSink,
+  pushInto,
+  type SessionContext,
+  type WithConnectionRouter,
+} from '@tether/protocol';
 import { initTRPC, TRPCError, tracked } from '@trpc/server';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -10,6 +18,7 @@ import { createMemoryBus } from '../src/bus/memory-bus';
 import { createHttpHandler } from '../src/http/http-handler';
 import { createLogger } from '../src/logger';
 import { createSessionCore, type SessionCore } from '../src/session-core';
+import { pushedToIterator } from '../src/streams/pushed-iterator';
 
 /**
  * The fork story (docs/ARCHITECTURE.md): another product keeps the session core and the
@@ -35,7 +44,26 @@ const counterRouter = t.router({
   countdown: t.procedure.input(z.object({ from: z.number().int().max(10) })).subscription(async function* ({ input }) {
     for (let n = input.from; n >= 0; n -= 1) yield tracked(String(n), { n });
   }),
+  /** Pushed rather than pulled (protocol's `Pushable`): the core hands it a sink. */
+  ticks: t.procedure.input(z.object({ count: z.number().int().max(10) })).subscription(({ input }) =>
+    pushable<number>((sink) => {
+      for (let n = 0; n < input.count; n += 1) sink.next(n);
+      sink.complete();
+      return { stop: () => {} };
+    }),
+  ),
+  /** A pushed stream that cannot start. */
+  broken: t.procedure.subscription(() =>
+    pushable<number>(() => {
+      throw new Error('the stream could not start');
+    }),
+  ),
 });
+
+function pushable<T>(start: (sink: PushSink<T>) => PushRun): Pushable<T> {
+  const stream: Pushable<T> = { [pushInto]: start, [Symbol.asyncIterator]: () => pushedToIterator(stream) };
+  return stream;
+}
 type CounterRouter = WithConnectionRouter<typeof counterRouter>;
 
 let core: SessionCore<typeof counterRouter>;
@@ -89,6 +117,23 @@ describe('a second app served by the same core and called by the Tether client',
       );
     });
     expect(seen).toEqual([3, 2, 1, 0]);
+  });
+
+  it('pushes a pushable subscription, and fails one that cannot start, freeing its slot', async () => {
+    const ticks = await new Promise<number[]>((resolve, reject) => {
+      const items: number[] = [];
+      client.trpc.ticks.subscribe(
+        { count: 3 },
+        { onData: (n) => items.push(n), onComplete: () => resolve(items), onError: reject },
+      );
+    });
+    expect(ticks).toEqual([0, 1, 2]);
+    const failure = await new Promise<unknown>((resolve) => {
+      client.trpc.broken.subscribe(undefined, { onError: resolve, onData: () => resolve('data') });
+    });
+    // The cause stays on the server: the client hears a generic internal error.
+    expect(failure).toMatchObject({ data: { code: 'INTERNAL_SERVER_ERROR' } });
+    expect(await client.trpc.connection.health.query()).toMatchObject({ subscriptions: 0 });
   });
 
   it('serves the generic connection router beside it', async () => {

@@ -1,11 +1,10 @@
 /**
- * Subscriptions delivered by push. tRPC's error middleware wraps every async
- * iterable a subscription returns in a generator of its own, so each item of
- * each subscriber costs a chain of promises and each idle subscriber holds
- * two suspended generators. A stream that can also push (`Pushable`) is
- * passed by that wrapper when its procedure uses `deliverByPush`: the session
- * core then hands it a sink and the stream calls it directly, with no promise
- * per item and nothing suspended while it is quiet.
+ * Subscriptions delivered by push. An async iterable costs each subscriber a
+ * promise (or a chain of them) per item and a suspended generator while it is
+ * quiet. A subscription procedure may instead return a stream that can also
+ * push (`Pushable`): the session core hands it a sink and the stream calls it
+ * directly, with no promise per item and nothing suspended while it is quiet.
+ * Anyone else (tRPC's own adapters, a server-side caller) iterates it.
  */
 
 /** Where a pushed stream's items go. After `error` or `complete`, nothing more. */
@@ -15,7 +14,8 @@ export interface PushSink<T> {
   complete(): void;
 }
 
-export const pushInto: unique symbol = Symbol('tether.pushInto');
+/** Registered, so that two copies of this package loaded at once still agree on it. */
+export const pushInto: unique symbol = Symbol.for('tether.pushInto');
 
 /** A running push: stopping it ends delivery (no call on the sink after). */
 export interface PushRun {
@@ -32,27 +32,4 @@ export function isPushable(value: unknown): value is Pushable<unknown> {
   return (
     typeof value === 'object' && value !== null && typeof (value as Partial<Pushable<unknown>>)[pushInto] === 'function'
   );
-}
-
-/**
- * What a procedure's result becomes on its way out: not iterable, so tRPC's
- * error middleware lets it by, and only the session core knows how to run it.
- */
-export class PushDelivery {
-  constructor(readonly stream: Pushable<unknown>) {}
-}
-
-interface MiddlewareResult {
-  ok: boolean;
-  data?: unknown;
-}
-
-/**
- * A subscription middleware (`.use(deliverByPush)`): a pushable the resolver
- * returns, unchanged by any inner middleware, goes to the session core as is.
- * Use it last before the resolver, or anywhere: it sees the final result.
- */
-export async function deliverByPush<R extends MiddlewareResult>(options: { next(): Promise<R> }): Promise<R> {
-  const result = await options.next();
-  return result.ok && isPushable(result.data) ? { ...result, data: new PushDelivery(result.data) } : result;
 }

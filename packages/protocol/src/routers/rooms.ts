@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import type { Context } from '../context';
-import { deliverByPush } from '../core/push-delivery';
 import { roomEventsInputSchema } from '../schemas/events';
 import { typingInputSchema } from '../schemas/presence';
 import {
@@ -49,7 +48,6 @@ export function createRoomsRouter(rooms: Services['rooms']) {
     /** Durable room events, each tracked by its seq so a reconnect resumes with `lastEventId`. */
     events: scopedProcedure('messages:read')
       .input(roomEventsInputSchema)
-      .use(deliverByPush)
       .subscription(({ ctx, input, signal }) => {
         const afterSeq = input.lastEventId == null ? null : Number(input.lastEventId);
         // Awaited by tRPC, so that a refusal (FORBIDDEN, NOT_FOUND) fails the subscription before it starts.
@@ -58,7 +56,6 @@ export function createRoomsRouter(rooms: Services['rooms']) {
     /** Ephemeral snapshots, untracked and apart from `events`, so they never move its resume point. */
     presence: authedProcedure
       .input(roomRefInputSchema)
-      .use(deliverByPush)
       .subscription(({ ctx, input, signal }) => rooms.presence(ctx.principal, input, streamScope(ctx, signal))),
     typing: authedProcedure
       .input(typingInputSchema)

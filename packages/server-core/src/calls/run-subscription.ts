@@ -1,4 +1,4 @@
-import { PushDelivery, type PushRun, type PushSink, pushInto } from '@tether/protocol';
+import { isPushable, type Pushable, type PushRun, type PushSink, pushInto } from '@tether/protocol';
 import { getTRPCErrorFromUnknown, type TRPCError } from '@trpc/server';
 import { isObservable, observableToAsyncIterable } from '@trpc/server/observable';
 import { toPublicError } from '../public-errors';
@@ -56,13 +56,13 @@ export async function runSubscription(
     delivery.end(subscription.signal.aborted ? undefined : cause);
     return;
   }
-  if (source instanceof PushDelivery) return delivery.push(source);
+  if (isPushable(source)) return delivery.push(source);
   const iterable = isObservable(source) ? observableToAsyncIterable(source, subscription.signal) : source;
   if (!isAsyncIterable(iterable)) {
     delivery.end(new Error(`subscription ${path} did not return an async iterable`));
     return;
   }
-  delivery.pull(iterable[Symbol.asyncIterator]());
+  delivery.pull(iterable);
 }
 
 /**
@@ -82,9 +82,16 @@ class Delivery implements PushSink<unknown>, SubscriptionDelivery {
   ) {}
 
   /** Pushed: the stream calls this object (a `PushSink`) directly, with no promise per item. */
-  push({ stream }: PushDelivery): void {
+  push(stream: Pushable<unknown>): void {
     if (!this.#begin()) return;
-    const run = stream[pushInto](this);
+    let run: PushRun;
+    try {
+      run = stream[pushInto](this);
+    } catch (cause) {
+      // A stream that cannot start fails its subscription: the client heard `started`, so it hears the end.
+      this.error(cause);
+      return;
+    }
     if (this.#ended) run.stop();
     else this.#source = run;
   }
@@ -93,7 +100,14 @@ class Delivery implements PushSink<unknown>, SubscriptionDelivery {
    * Pulled: callbacks rather than `await` in a loop, so one promise per item
    * (the iterator's own).
    */
-  pull(iterator: AsyncIterator<unknown>): void {
+  pull(iterable: AsyncIterable<unknown>): void {
+    let iterator: AsyncIterator<unknown>;
+    try {
+      iterator = iterable[Symbol.asyncIterator]();
+    } catch (cause) {
+      this.end(this.subscription.signal.aborted ? undefined : cause);
+      return;
+    }
     // Ends the procedure's generator (its `finally` runs) without waiting for it.
     this.#source = { stop: () => void iterator.return?.()?.catch(() => {}) };
     if (!this.#begin()) return;
@@ -154,7 +168,12 @@ class Delivery implements PushSink<unknown>, SubscriptionDelivery {
     this.subscription.delivery = null;
     const source = this.#source;
     this.#source = null;
-    source?.stop();
+    try {
+      source?.stop();
+    } catch (failure) {
+      // Whoever ended it (a session closing all of its subscriptions, say) must not fail for it.
+      this.deps.onCallError(publicError(failure), this.path, 'subscription');
+    }
     this.deps.sessions.releaseSubscription(this.subscription);
     try {
       if (cause !== undefined) {

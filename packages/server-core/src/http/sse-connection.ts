@@ -112,8 +112,12 @@ export class SseConnection implements SessionPort {
         },
         error: (error) => {
           this.deps.metrics.call('sse', path, error.code);
-          this.#write(sseErrorEvent(router, error, { path, input, ctx: this.session.context }));
-          this.res.end();
+          try {
+            this.#write(sseErrorEvent(router, error, { path, input, ctx: this.session.context }));
+          } finally {
+            // The stream ends even when its last event cannot be built.
+            this.res.end();
+          }
         },
         stopped: () => {
           this.deps.metrics.call('sse', path, 'ok');

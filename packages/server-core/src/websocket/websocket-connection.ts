@@ -63,6 +63,7 @@ export class WebSocketConnection implements SessionPort {
     readonly deps: TransportDeps,
     readonly socket: WebSocket,
     readonly raw: Duplex,
+    readonly address: string,
   ) {
     this.#bucket = new TokenBucket({ ratePerSecond: deps.limits.messagesPerSecond, burst: deps.limits.messageBurst });
   }

@@ -53,7 +53,7 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
   // One listener of each kind for every socket, finding its connection here: a closure per socket costs more.
   const connections = new WeakMap<WebSocket, WebSocketConnection>();
   function onSocketError(this: WebSocket, error: Error): void {
-    logger.debug('ws.error', { address: connections.get(this)?.session?.address, message: error.message });
+    logger.debug('ws.error', { address: connections.get(this)?.address, message: error.message });
   }
   function onSocketMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
     connections.get(this)?.receive(data, isBinary);
@@ -61,14 +61,15 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
   function onSocketClose(this: WebSocket, code: number): void {
     const connection = connections.get(this);
     if (!connection) return;
-    connections.delete(this);
     if (code === CloseCode.MessageTooBig) options.metrics.limitExceeded('payload');
     sessions.close(connection.session, connection.closedWith ?? code);
   }
 
   function onConnection(socket: WebSocket, raw: Duplex, req: IncomingMessage, address: string): void {
     socket.on('error', onSocketError);
-    const connection = new WebSocketConnection(options, socket, raw);
+    const connection = new WebSocketConnection(options, socket, raw, address);
+    // Before admission, so that even a refused socket's errors are logged with its address.
+    connections.set(socket, connection);
     const opened = sessions.open('websocket', address, connection);
     if ('code' in opened) {
       options.onLimit(null, opened.code);
@@ -76,7 +77,6 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
       return;
     }
     connection.session = opened;
-    connections.set(socket, connection);
     socket.on('message', onSocketMessage);
     socket.on('close', onSocketClose);
     if (requestUrl(req)?.searchParams.get('connectionParams') !== '1') {
