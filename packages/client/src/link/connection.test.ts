@@ -1,0 +1,207 @@
+import { CloseCode } from '@tether/protocol/wire';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECT, type WebSocketConstructor } from '../options';
+import { Connection, type ConnectionState } from './connection';
+
+/** A socket the test drives: it opens, speaks and closes when told. */
+class FakeSocket {
+  static all: FakeSocket[] = [];
+  readyState = 0;
+  sent: string[] = [];
+  closedWith: number | null = null;
+  onopen: ((event: unknown) => void) | null = null;
+  onmessage: ((event: { data: unknown }) => void) | null = null;
+  onclose: ((event: { code: number; reason: string }) => void) | null = null;
+  onerror: ((event: unknown) => void) | null = null;
+  constructor(readonly url: string) {
+    FakeSocket.all.push(this);
+  }
+  send(data: string) {
+    this.sent.push(data);
+  }
+  close(code = 1000) {
+    this.closedWith = code;
+  }
+  open() {
+    this.readyState = 1;
+    this.onopen?.({});
+  }
+  receive(data: string) {
+    this.onmessage?.({ data });
+  }
+  drop(code: number, reason = '') {
+    this.readyState = 3;
+    this.onclose?.({ code, reason });
+  }
+  get hasHandlers() {
+    return this.onopen !== null || this.onmessage !== null || this.onclose !== null;
+  }
+}
+const latest = () => FakeSocket.all.at(-1) as FakeSocket;
+
+function connect(overrides: { params?: (forceRefresh: boolean) => Promise<unknown> } = {}) {
+  const states: ConnectionState[] = [];
+  const heard: unknown[] = [];
+  let opened = 0;
+  let lost = 0;
+  const params = vi.fn(overrides.params ?? (async () => ({ protocolVersion: '3', token: 't' })));
+  const connection = new Connection(
+    {
+      url: 'ws://server/trpc',
+      WebSocket: FakeSocket as unknown as WebSocketConstructor,
+      connectionParams: params,
+      keepAlive: DEFAULT_KEEP_ALIVE,
+      reconnect: { ...DEFAULT_RECONNECT, baseMs: 1_000, maxMs: 8_000 },
+      // The top of every backoff range, so delays are known.
+      random: () => 0.999_999,
+      now: () => Date.now(),
+    },
+    {
+      opened: () => opened++,
+      message: (message) => heard.push(message),
+      lost: () => lost++,
+      changed: (state) => states.push(state),
+    },
+  );
+  return { connection, states, heard, params, counts: () => ({ opened, lost }) };
+}
+
+beforeEach(() => {
+  vi.useFakeTimers();
+  FakeSocket.all = [];
+});
+afterEach(() => vi.useRealTimers());
+
+describe('Connection', () => {
+  it('sends the handshake first, then is connected; answers PING; parses the rest for its owner', async () => {
+    const { connection, heard, counts } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(latest().url).toBe('ws://server/trpc?connectionParams=1');
+    latest().open();
+    expect(JSON.parse(latest().sent[0] as string)).toEqual({
+      method: 'connectionParams',
+      data: { protocolVersion: '3', token: 't' },
+    });
+    expect(connection.status.state).toBe('connected');
+    expect(counts().opened).toBe(1);
+    latest().receive('PING');
+    expect(latest().sent.at(-1)).toBe('PONG');
+    latest().receive('{"id":1,"result":{"type":"data","data":null}}');
+    latest().receive('{"id":null,"method":"reconnect"}');
+    expect(heard).toEqual([{ id: 1, result: { type: 'data', data: null } }]);
+  });
+
+  it('backs off with full jitter after a drop, sets an absolute retryAt, and reconnectNow skips the wait', async () => {
+    const { connection, states, counts } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().open();
+    latest().drop(CloseCode.ServiceRestart, 'restart');
+    expect(counts().lost).toBe(1);
+    const waiting = connection.status;
+    expect(waiting).toMatchObject({ state: 'reconnecting', attempt: 1, lastCloseCode: CloseCode.ServiceRestart });
+    expect(waiting.state === 'reconnecting' && waiting.retryAt).toBe(Date.now() + 999);
+    // A connection that never opens grows the wait: attempt 2 waits up to 2 s.
+    await vi.advanceTimersByTimeAsync(999);
+    expect(FakeSocket.all).toHaveLength(2);
+    latest().drop(1006);
+    expect(connection.status).toMatchObject({ state: 'reconnecting', attempt: 2 });
+    expect(connection.status.state === 'reconnecting' && connection.status.retryAt).toBe(Date.now() + 1_999);
+    connection.reconnectNow();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeSocket.all).toHaveLength(3);
+    expect(states.map((s) => s.state)).toEqual(['connected', 'reconnecting', 'reconnecting']);
+  });
+
+  it('resets the backoff only after a connection stays open', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().drop(1006);
+    await vi.advanceTimersByTimeAsync(1_000);
+    latest().drop(1006);
+    expect(connection.status).toMatchObject({ attempt: 2 });
+    await vi.advanceTimersByTimeAsync(2_000);
+    latest().open();
+    await vi.advanceTimersByTimeAsync(DEFAULT_RECONNECT.stableAfterMs);
+    latest().drop(1006);
+    expect(connection.status).toMatchObject({ state: 'reconnecting', attempt: 1 });
+  });
+
+  it('waits longer after 1013 and 4429', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().drop(CloseCode.TryAgainLater);
+    // attempt 0 + 3 slow-down doublings: up to 8 s (the ceiling here).
+    expect(connection.status.state === 'reconnecting' && connection.status.retryAt).toBe(Date.now() + 7_999);
+  });
+
+  it('asks for a fresh token after 4401, and ends when there is none', async () => {
+    let calls = 0;
+    const { connection, params } = connect({
+      params: async (forceRefresh) => {
+        calls += 1;
+        if (forceRefresh && calls > 2) throw new Error('signed out');
+        return { token: `t${calls}` };
+      },
+    });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().open();
+    latest().drop(CloseCode.Unauthorized, 'expired');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(params).toHaveBeenLastCalledWith(true);
+    latest().open();
+    latest().drop(CloseCode.Unauthorized, 'revoked');
+    // Not stable yet: the second retry may wait up to 2 s.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(connection.status).toMatchObject({ state: 'closed', reason: 'unauthorized', lastCloseCode: 4401 });
+  });
+
+  it('ends for good on 4426 and on a normal close', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().drop(CloseCode.UpgradeRequired, 'upgrade');
+    expect(connection.status).toMatchObject({ state: 'closed', reason: 'upgrade-required', lastCloseCode: 4426 });
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(FakeSocket.all).toHaveLength(1);
+  });
+
+  it('pings a quiet connection and gives it up when no answer comes', async () => {
+    const { connection, counts } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const socket = latest();
+    socket.open();
+    await vi.advanceTimersByTimeAsync(DEFAULT_KEEP_ALIVE.intervalMs);
+    expect(socket.sent.at(-1)).toBe('PING');
+    await vi.advanceTimersByTimeAsync(DEFAULT_KEEP_ALIVE.pongTimeoutMs);
+    expect(socket.closedWith).toBe(CloseCode.GoingAway);
+    expect(counts().lost).toBe(1);
+    expect(connection.status).toMatchObject({ state: 'reconnecting', lastCloseCode: 1006 });
+  });
+
+  it('gives up on a socket that does not open in time', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(DEFAULT_RECONNECT.connectTimeoutMs);
+    expect(FakeSocket.all[0]?.closedWith).toBe(CloseCode.GoingAway);
+    expect(connection.status).toMatchObject({ state: 'reconnecting', attempt: 1 });
+  });
+
+  it('leaves no timer, socket or handler behind when disposed', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().open();
+    connection.dispose();
+    expect(latest().closedWith).toBe(CloseCode.Normal);
+    expect(latest().hasHandlers).toBe(false);
+    expect(vi.getTimerCount()).toBe(0);
+    expect(connection.status).toMatchObject({ state: 'closed', reason: 'disposed' });
+    expect(connection.send('x')).toBe(false);
+  });
+});

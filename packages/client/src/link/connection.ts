@@ -1,0 +1,263 @@
+import { CloseCode, FATAL_CLOSE_CODES, SLOW_DOWN_CLOSE_CODES } from '@tether/protocol/wire';
+import { fullJitterBackoff } from '../backoff';
+import type { KeepAliveOptions, ReconnectOptions, WebSocketConstructor } from '../options';
+
+/** Why a connection stopped for good. */
+export type ConnectionEnd = 'disposed' | 'upgrade-required' | 'server-closed' | 'unauthorized';
+
+export interface LastClose {
+  lastCloseCode: number | null;
+  lastCloseReason: string;
+}
+
+/** The connection as its owner sees it; `retryAt` is an absolute time (epoch ms), never a countdown. */
+export type ConnectionState = LastClose &
+  (
+    | { state: 'connecting' }
+    | { state: 'connected' }
+    | { state: 'reconnecting'; attempt: number; retryAt: number | null }
+    | { state: 'closed'; reason: ConnectionEnd }
+  );
+
+/** What the connection tells its owner. */
+export interface ConnectionEvents {
+  /** The handshake is sent: requests may go out on `send`. */
+  opened(): void;
+  /** A message from the server other than heartbeats and the reconnect notice, parsed. */
+  message(message: unknown): void;
+  /** The open socket went away: answers still owed on it will not come. */
+  lost(): void;
+  /** Every change of state. */
+  changed(state: ConnectionState): void;
+}
+
+export interface ConnectionOptions {
+  url: string;
+  WebSocket: WebSocketConstructor;
+  /** The handshake's `data`, asked anew before every socket; `forceRefresh` after the server refused the token (4401). */
+  connectionParams(forceRefresh: boolean): Promise<unknown>;
+  keepAlive: KeepAliveOptions;
+  reconnect: ReconnectOptions;
+  random?: () => number;
+  now?: () => number;
+}
+
+/** What the connection uses of a socket: the DOM WebSocket's handler properties, which `ws` has too. */
+interface Socket {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code: number; reason: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+const OPEN = 1;
+/** What a WebSocket reports for a connection lost without a close frame (RFC 6455, 7.1.5); no server sends it. */
+const ABNORMAL_CLOSURE = 1006;
+
+/**
+ * One WebSocket at a time, and the state machine around it: full-jitter
+ * backoff (reset once a connection stays open), the close-code policy
+ * (fatal codes end it, 4401 refreshes the token, 1013/4429 slow down), the
+ * connect and close timeouts, the heartbeat, and wake-ups (`reconnectNow`).
+ * It knows nothing of requests: its owner sends frames while it is connected
+ * and hears what comes back. `dispose()` leaves no timer, socket or handler.
+ */
+export class Connection {
+  #status: ConnectionState = { state: 'connecting', lastCloseCode: null, lastCloseReason: '' };
+  #socket: Socket | null = null;
+  #timer: ReturnType<typeof setTimeout> | undefined;
+  #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  #stableTimer: ReturnType<typeof setTimeout> | undefined;
+  /** Attempts since a connection last stayed open. */
+  #attempt = 0;
+  /** The close since a connection last stayed open: what decides a token refresh or a slower backoff. */
+  #recentClose: number | null = null;
+  readonly #random: () => number;
+  readonly #now: () => number;
+
+  constructor(
+    private readonly options: ConnectionOptions,
+    private readonly events: ConnectionEvents,
+  ) {
+    this.#random = options.random ?? Math.random;
+    this.#now = options.now ?? Date.now;
+  }
+
+  get status(): ConnectionState {
+    return this.#status;
+  }
+
+  get isOpen(): boolean {
+    return this.#status.state === 'connected';
+  }
+
+  /** Opens the first socket at once. */
+  start(): void {
+    if (this.#status.state === 'closed' || this.#socket || this.#timer) return;
+    void this.#connect();
+  }
+
+  /** Sends a frame on the open socket; false when there is none (the owner keeps it for the next). */
+  send(frame: string): boolean {
+    const socket = this.#socket;
+    if (!this.isOpen || !socket || socket.readyState !== OPEN) return false;
+    socket.send(frame);
+    return true;
+  }
+
+  /** Cuts a backoff wait short (back online, page visible, a "retry now" button). */
+  reconnectNow(): void {
+    if (this.#status.state !== 'reconnecting' || this.#socket) return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    void this.#connect();
+  }
+
+  /** Ends for good: no timer, socket or handler is left. */
+  dispose(): void {
+    this.#end('disposed');
+  }
+
+  #set(status: ConnectionState): void {
+    this.#status = status;
+    this.events.changed(status);
+  }
+
+  #lastClose(): LastClose {
+    return { lastCloseCode: this.#status.lastCloseCode, lastCloseReason: this.#status.lastCloseReason };
+  }
+
+  #end(reason: ConnectionEnd): void {
+    if (this.#status.state === 'closed') return;
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    const socket = this.#detach();
+    socket?.close(CloseCode.Normal, 'client closed');
+    this.#set({ state: 'closed', reason, ...this.#lastClose() });
+  }
+
+  /** Forgets the current socket: its handlers go, and so do the timers that watched it. */
+  #detach(): Socket | null {
+    const socket = this.#socket;
+    this.#socket = null;
+    clearTimeout(this.#heartbeat);
+    clearTimeout(this.#stableTimer);
+    this.#heartbeat = undefined;
+    this.#stableTimer = undefined;
+    if (socket) {
+      socket.onopen = null;
+      socket.onmessage = null;
+      socket.onclose = null;
+      socket.onerror = null;
+    }
+    return socket;
+  }
+
+  async #connect(): Promise<void> {
+    const forceRefresh = this.#recentClose === CloseCode.Unauthorized;
+    let params: unknown;
+    try {
+      params = await this.options.connectionParams(forceRefresh);
+    } catch {
+      // No token after a refusal ends the client; any other failure to get one is retried.
+      if (forceRefresh) this.#end('unauthorized');
+      else this.#closed({ code: 0, reason: 'could not get connection params' }, false);
+      return;
+    }
+    if (this.#status.state === 'closed') return;
+    const url = `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}connectionParams=1`;
+    let socket: Socket;
+    try {
+      socket = new this.options.WebSocket(url) as unknown as Socket;
+    } catch (cause) {
+      this.#closed({ code: 0, reason: cause instanceof Error ? cause.message : 'could not open a socket' }, false);
+      return;
+    }
+    this.#socket = socket;
+    this.#timer = setTimeout(() => this.#abandon(socket, 'not open in time'), this.options.reconnect.connectTimeoutMs);
+    socket.onopen = () => {
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      socket.send(JSON.stringify({ method: 'connectionParams', data: params }));
+      this.#stableTimer = setTimeout(() => {
+        this.#attempt = 0;
+        this.#recentClose = null;
+      }, this.options.reconnect.stableAfterMs);
+      this.#armHeartbeat();
+      this.#set({ state: 'connected', ...this.#lastClose() });
+      this.events.opened();
+    };
+    socket.onmessage = ({ data }) => this.#receive(String(data));
+    socket.onclose = ({ code, reason }) => this.#closed({ code, reason }, true);
+    // An error is always followed by a close; the close decides.
+    socket.onerror = () => {};
+  }
+
+  #receive(text: string): void {
+    this.#armHeartbeat();
+    if (text === 'PONG') return;
+    if (text === 'PING') {
+      this.send('PONG');
+      return;
+    }
+    let message: unknown;
+    try {
+      message = JSON.parse(text);
+    } catch {
+      return;
+    }
+    if (typeof message === 'object' && message !== null && 'method' in message && message.method === 'reconnect') {
+      // The server is restarting: it closes 1012 once its work in flight is done, and the close reconnects.
+      return;
+    }
+    this.events.message(message);
+  }
+
+  /** After `intervalMs` without a message, ping; after `pongTimeoutMs` more, the connection is dead. */
+  #armHeartbeat(): void {
+    clearTimeout(this.#heartbeat);
+    const socket = this.#socket;
+    if (!socket) return;
+    const { intervalMs, pongTimeoutMs } = this.options.keepAlive;
+    this.#heartbeat = setTimeout(() => {
+      this.send('PING');
+      this.#heartbeat = setTimeout(() => this.#abandon(socket, 'no pong in time'), pongTimeoutMs);
+    }, intervalMs);
+  }
+
+  /** Gives up on a socket that cannot be trusted to close by itself (never opened, stopped answering). */
+  #abandon(socket: Socket, reason: string): void {
+    if (socket !== this.#socket) return;
+    socket.close(CloseCode.GoingAway, reason);
+    this.#closed({ code: ABNORMAL_CLOSURE, reason }, true);
+  }
+
+  #closed(close: { code: number; reason: string }, socketOwned: boolean): void {
+    if (this.#status.state === 'closed') return;
+    const wasOpen = this.#status.state === 'connected';
+    if (socketOwned) this.#detach();
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (wasOpen) this.events.lost();
+    this.#recentClose = close.code;
+    const last = { lastCloseCode: close.code, lastCloseReason: close.reason };
+    if (FATAL_CLOSE_CODES.has(close.code)) {
+      this.#status = { ...this.#status, ...last };
+      this.#end(close.code === CloseCode.UpgradeRequired ? 'upgrade-required' : 'server-closed');
+      return;
+    }
+    const slowDown = SLOW_DOWN_CLOSE_CODES.has(close.code) ? this.options.reconnect.slowDownAttempts : 0;
+    // The first retry after a connection that had opened goes at once, but with jitter like any other.
+    const delay = fullJitterBackoff(this.#attempt + slowDown, this.options.reconnect, this.#random);
+    this.#attempt += 1;
+    const retryAt = this.#now() + delay;
+    this.#set({ state: 'reconnecting', attempt: this.#attempt, retryAt, ...last });
+    this.#timer = setTimeout(() => {
+      this.#timer = undefined;
+      void this.#connect();
+    }, delay);
+  }
+}
