@@ -1,0 +1,163 @@
+import type { TRPCClientOutgoingMessage, TRPCResponseMessage } from '@trpc/server/rpc';
+
+type Method = 'query' | 'mutation' | 'subscription';
+
+/** Calls per frame, well inside the server's default limit (200): a frame over it fails every call in it. */
+const MAX_CALLS_PER_FRAME = 100;
+
+/** What a request's owner (the link) hears: the server's messages for it, then its end. */
+export interface RequestCallbacks {
+  /** A response message for this request, as the server sent it (not yet transformed). */
+  message(message: TRPCResponseMessage): void;
+  /** The socket it was sent on went away before its answer: it will not come. */
+  lost(): void;
+  /** Nothing more will come (an answer, `stopped`, or an error was the last). */
+  complete(): void;
+}
+
+interface Request {
+  id: number;
+  method: Method;
+  path: string;
+  /** The transformed input. */
+  input: unknown;
+  /** A subscription's resume point: the id of the last tracked item it received. */
+  lastEventId: string | undefined;
+  /** On the current socket: awaiting its answer (a query or mutation) or live (a subscription). */
+  sent: boolean;
+  /** A subscription's `started` was passed on once; a resubscription's is not. */
+  started: boolean;
+  callbacks: RequestCallbacks;
+}
+
+/** Where frames go: the connection, while it is open. */
+export interface FrameSink {
+  readonly isOpen: boolean;
+  send(frame: string): boolean;
+}
+
+/**
+ * The requests of one link, by id: queued while there is no socket and sent
+ * once it opens; calls made in the same tick leave in one frame (no timer: a
+ * microtask). Queries and mutations whose socket goes away are told so (the
+ * link decides whether a keyed mutation is retried). Subscriptions are sent
+ * again on every new socket, with the id of the last tracked item they
+ * received as `lastEventId`, so they resume where they left off.
+ */
+export class Requests {
+  readonly #requests = new Map<number, Request>();
+  #nextId = 0;
+  #flushQueued = false;
+
+  constructor(private readonly sink: FrameSink) {}
+
+  get size(): number {
+    return this.#requests.size;
+  }
+
+  /** Registers a request and sends it with whatever else is ready this tick; returns its cancel. */
+  start(method: Method, path: string, input: unknown, lastEventId: string | undefined, callbacks: RequestCallbacks) {
+    this.#nextId += 1;
+    const request: Request = {
+      id: this.#nextId,
+      method,
+      path,
+      input,
+      lastEventId,
+      sent: false,
+      started: false,
+      callbacks,
+    };
+    this.#requests.set(request.id, request);
+    this.#queueFlush();
+    return () => this.#cancel(request);
+  }
+
+  /** A new socket is open: everything unanswered goes out on it, subscriptions from where they were. */
+  opened(): void {
+    for (const request of this.#requests.values()) request.sent = false;
+    this.#queueFlush();
+  }
+
+  /** The socket went away: answers owed on it will not come; subscriptions wait for the next one. */
+  lost(): void {
+    for (const request of [...this.#requests.values()]) {
+      if (!request.sent) continue;
+      request.sent = false;
+      if (request.method === 'subscription') continue;
+      this.#requests.delete(request.id);
+      request.callbacks.lost();
+    }
+  }
+
+  /** Routes a message from the server to its request. */
+  message(message: TRPCResponseMessage): void {
+    if (typeof message.id !== 'number') return;
+    const request = this.#requests.get(message.id);
+    if (!request) return;
+    const result = 'result' in message ? message.result : null;
+    if (request.method === 'subscription' && result) {
+      if (result.type === 'started') {
+        if (request.started) return;
+        request.started = true;
+      } else if (result.type === 'data' && result.id !== undefined) {
+        request.lastEventId = String(result.id);
+      }
+      if (result.type !== 'stopped') {
+        request.callbacks.message(message);
+        return;
+      }
+    }
+    this.#requests.delete(request.id);
+    request.callbacks.message(message);
+    request.callbacks.complete();
+  }
+
+  /** Forgets every request without a word to the server (the link is disposed). */
+  clear(): void {
+    this.#requests.clear();
+  }
+
+  #cancel(request: Request): void {
+    if (this.#requests.get(request.id) !== request) return;
+    this.#requests.delete(request.id);
+    // A query or mutation's answer is simply ignored; a live subscription is stopped on the server.
+    if (request.method === 'subscription' && request.sent) {
+      this.sink.send(JSON.stringify({ id: request.id, method: 'subscription.stop' }));
+    }
+  }
+
+  #queueFlush(): void {
+    if (this.#flushQueued) return;
+    this.#flushQueued = true;
+    queueMicrotask(() => {
+      this.#flushQueued = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    if (!this.sink.isOpen) return;
+    const messages: TRPCClientOutgoingMessage[] = [];
+    const batch: Request[] = [];
+    for (const request of this.#requests.values()) {
+      if (request.sent) continue;
+      batch.push(request);
+      messages.push({
+        id: request.id,
+        method: request.method,
+        params: {
+          path: request.path,
+          input: request.input,
+          ...(request.lastEventId === undefined ? {} : { lastEventId: request.lastEventId }),
+        },
+      });
+    }
+    // Within the server's calls-per-frame limit: a resubscription after a reconnect may be hundreds.
+    for (let start = 0; start < messages.length; start += MAX_CALLS_PER_FRAME) {
+      const chunk = messages.slice(start, start + MAX_CALLS_PER_FRAME);
+      if (!this.sink.send(JSON.stringify(chunk.length === 1 ? chunk[0] : chunk))) return;
+      for (const request of batch.slice(start, start + MAX_CALLS_PER_FRAME)) request.sent = true;
+    }
+  }
+}
