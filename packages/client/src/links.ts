@@ -11,7 +11,7 @@ import { observable } from '@trpc/server/observable';
 export function isConnectionLoss(error: TRPCClientError<AnyTRPCRouter>): boolean {
   if (error.data !== undefined) return false;
   const cause: unknown = error.cause;
-  if (cause instanceof Error) return cause.name === 'TRPCWebSocketClosedError';
+  if (cause instanceof Error) return cause.name === 'ConnectionLostError' || cause.name === 'TRPCWebSocketClosedError';
   // A socket that fails while open may report `error` before `close`; either means the answer never came.
   return (
     typeof cause === 'object' && cause !== null && 'type' in cause && (cause.type === 'close' || cause.type === 'error')

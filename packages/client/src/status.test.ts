@@ -19,7 +19,7 @@ describe('status observable', () => {
     const status = createStatus({ state: 'connected', ...noClose });
     await expect(status.waitFor('connected')).resolves.toEqual({ state: 'connected', ...noClose });
     const later = status.waitFor('reconnecting');
-    status.set({ state: 'reconnecting', attempt: 1, retryInMs: 10, lastCloseCode: 1012, lastCloseReason: 'restart' });
+    status.set({ state: 'reconnecting', attempt: 1, retryAt: 10, lastCloseCode: 1012, lastCloseReason: 'restart' });
     await expect(later).resolves.toMatchObject({ attempt: 1, lastCloseCode: 1012 });
   });
 

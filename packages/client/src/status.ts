@@ -3,7 +3,8 @@ export type ConnectionStatus = LastClose &
   (
     | { state: 'connecting' }
     | { state: 'connected' }
-    | { state: 'reconnecting'; attempt: number; retryInMs: number }
+    /** `retryAt`: when the waiting attempt starts (epoch ms); null while one is under way. */
+    | { state: 'reconnecting'; attempt: number; retryAt: number | null }
     | { state: 'closed'; reason: ClosedReason }
   );
 
@@ -30,6 +31,12 @@ export interface StatusObservable {
   waitFor(state: ConnectionState, options?: { signal?: AbortSignal }): Promise<ConnectionStatus>;
 }
 
+/** Field by field: a status has at most six, all of them plain values. */
+function sameStatus(a: ConnectionStatus, b: ConnectionStatus): boolean {
+  const keys = Object.keys(a) as Array<keyof ConnectionStatus>;
+  return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);
+}
+
 export function createStatus(initial: ConnectionStatus): StatusObservable & { set(status: ConnectionStatus): void } {
   let current = initial;
   const listeners = new Set<(status: ConnectionStatus) => void>();
@@ -42,7 +49,7 @@ export function createStatus(initial: ConnectionStatus): StatusObservable & { se
   return {
     get: () => current,
     set(status) {
-      if (JSON.stringify(status) === JSON.stringify(current)) return;
+      if (sameStatus(status, current)) return;
       current = status;
       for (const listener of [...listeners]) listener(status);
     },

@@ -14,7 +14,8 @@ function describeStatus(status: ConnectionStatus): string {
     : '';
   switch (status.state) {
     case 'reconnecting':
-      return `connection: reconnecting in ${(status.retryInMs / 1000).toFixed(1)} s, attempt ${status.attempt}${close}`;
+      if (status.retryAt === null) return `connection: reconnecting, attempt ${status.attempt}${close}`;
+      return `connection: reconnecting in ${(Math.max(0, status.retryAt - Date.now()) / 1000).toFixed(1)} s, attempt ${status.attempt}${close}`;
     case 'closed':
       return `connection: closed (${status.reason})${close}`;
     default:

@@ -46,7 +46,7 @@ describe('a reconnect storm', () => {
       let scheduled: number | null = null;
       client.status.subscribe((status) => {
         // A draw of 0 ms is a valid full-jitter delay too: every reconnecting status counts.
-        if (status.state === 'reconnecting') scheduled = Date.now() + status.retryInMs;
+        if (status.state === 'reconnecting' && status.retryAt !== null) scheduled = status.retryAt;
         if (status.state === 'connected' && scheduled !== null) finalAttemptAt.set(index, scheduled);
       });
     });

@@ -50,7 +50,7 @@ export function ConnectionBanner({ client }: { client: TetherClient }) {
   const online = useOnline();
   const [deadline, setDeadline] = useState<number | null>(null);
   useEffect(() => {
-    setDeadline(status.state === 'reconnecting' && status.retryInMs > 0 ? Date.now() + status.retryInMs : null);
+    setDeadline(status.state === 'reconnecting' ? status.retryAt : null);
   }, [status]);
   const seconds = useCountdown(deadline);
   const text = bannerText(status, online);

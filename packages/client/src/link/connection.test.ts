@@ -111,7 +111,12 @@ describe('Connection', () => {
     connection.reconnectNow();
     await vi.advanceTimersByTimeAsync(0);
     expect(FakeSocket.all).toHaveLength(3);
-    expect(states.map((s) => s.state)).toEqual(['connected', 'reconnecting', 'reconnecting']);
+    // Each wait, then the attempt it ends in (retryAt null while one is under way).
+    expect(
+      states.map((s) =>
+        s.state === 'reconnecting' ? `reconnecting ${s.retryAt === null ? 'now' : 'later'}` : s.state,
+      ),
+    ).toEqual(['connected', 'reconnecting later', 'reconnecting now', 'reconnecting later', 'reconnecting now']);
   });
 
   it('resets the backoff only after a connection stays open', async () => {
@@ -179,7 +184,7 @@ describe('Connection', () => {
     await vi.advanceTimersByTimeAsync(DEFAULT_KEEP_ALIVE.intervalMs);
     expect(socket.sent.at(-1)).toBe('PING');
     await vi.advanceTimersByTimeAsync(DEFAULT_KEEP_ALIVE.pongTimeoutMs);
-    expect(socket.closedWith).toBe(CloseCode.GoingAway);
+    expect(socket.closedWith).toBe(CloseCode.Normal);
     expect(counts().lost).toBe(1);
     expect(connection.status).toMatchObject({ state: 'reconnecting', lastCloseCode: 1006 });
   });
@@ -188,8 +193,24 @@ describe('Connection', () => {
     const { connection } = connect();
     connection.start();
     await vi.advanceTimersByTimeAsync(DEFAULT_RECONNECT.connectTimeoutMs);
-    expect(FakeSocket.all[0]?.closedWith).toBe(CloseCode.GoingAway);
+    expect(FakeSocket.all[0]?.closedWith).toBe(CloseCode.Normal);
     expect(connection.status).toMatchObject({ state: 'reconnecting', attempt: 1 });
+  });
+
+  it('opens one socket however often it is started, and a wake-up never doubles an attempt under way', async () => {
+    let release!: () => void;
+    const { connection } = connect({
+      params: () =>
+        new Promise((resolve) => {
+          release = () => resolve({});
+        }),
+    });
+    connection.start();
+    connection.start();
+    connection.reconnectNow();
+    release();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(FakeSocket.all).toHaveLength(1);
   });
 
   it('leaves no timer, socket or handler behind when disposed', async () => {
@@ -203,5 +224,40 @@ describe('Connection', () => {
     expect(vi.getTimerCount()).toBe(0);
     expect(connection.status).toMatchObject({ state: 'closed', reason: 'disposed' });
     expect(connection.send('x')).toBe(false);
+  });
+});
+
+describe('Connection over a real `ws` socket', () => {
+  it('disposes while the socket is still opening without an unheard error', async () => {
+    vi.useRealTimers();
+    const { WebSocket: RealWebSocket, WebSocketServer } = await import('ws');
+    const server = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise((resolve) => server.once('listening', resolve));
+    const { port } = server.address() as { port: number };
+    const errors: unknown[] = [];
+    const onUncaught = (error: unknown) => errors.push(error);
+    process.on('uncaughtException', onUncaught);
+    try {
+      const connection = new Connection(
+        {
+          url: `ws://127.0.0.1:${port}/trpc`,
+          WebSocket: RealWebSocket as unknown as WebSocketConstructor,
+          connectionParams: async () => ({}),
+          keepAlive: DEFAULT_KEEP_ALIVE,
+          reconnect: DEFAULT_RECONNECT,
+        },
+        { opened: () => {}, message: () => {}, lost: () => {}, changed: () => {} },
+      );
+      connection.start();
+      // The socket exists once the params are in: dispose while it is still connecting.
+      await new Promise((resolve) => setImmediate(resolve));
+      connection.dispose();
+      // ws reports an aborted handshake on the next tick: after an immediate, it has.
+      await new Promise((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([]);
+    } finally {
+      process.off('uncaughtException', onUncaught);
+      await new Promise((resolve) => server.close(resolve));
+    }
   });
 });

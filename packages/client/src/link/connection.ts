@@ -1,23 +1,10 @@
 import { CloseCode, FATAL_CLOSE_CODES, SLOW_DOWN_CLOSE_CODES } from '@tether/protocol/wire';
 import { fullJitterBackoff } from '../backoff';
 import type { KeepAliveOptions, ReconnectOptions, WebSocketConstructor } from '../options';
+import type { ClosedReason, ConnectionStatus, LastClose } from '../status';
 
-/** Why a connection stopped for good. */
-export type ConnectionEnd = 'disposed' | 'upgrade-required' | 'server-closed' | 'unauthorized';
-
-export interface LastClose {
-  lastCloseCode: number | null;
-  lastCloseReason: string;
-}
-
-/** The connection as its owner sees it; `retryAt` is an absolute time (epoch ms), never a countdown. */
-export type ConnectionState = LastClose &
-  (
-    | { state: 'connecting' }
-    | { state: 'connected' }
-    | { state: 'reconnecting'; attempt: number; retryAt: number | null }
-    | { state: 'closed'; reason: ConnectionEnd }
-  );
+/** The connection's state is the client's public status (`status.ts`). */
+export type ConnectionState = ConnectionStatus;
 
 /** What the connection tells its owner. */
 export interface ConnectionEvents {
@@ -54,6 +41,7 @@ interface Socket {
 }
 
 const OPEN = 1;
+const ignore = () => {};
 /** What a WebSocket reports for a connection lost without a close frame (RFC 6455, 7.1.5); no server sends it. */
 const ABNORMAL_CLOSURE = 1006;
 
@@ -75,6 +63,7 @@ export class Connection {
   #attempt = 0;
   /** The close since a connection last stayed open: what decides a token refresh or a slower backoff. */
   #recentClose: number | null = null;
+  #started = false;
   readonly #random: () => number;
   readonly #now: () => number;
 
@@ -96,7 +85,8 @@ export class Connection {
 
   /** Opens the first socket at once. */
   start(): void {
-    if (this.#status.state === 'closed' || this.#socket || this.#timer) return;
+    if (this.#started || this.#status.state === 'closed') return;
+    this.#started = true;
     void this.#connect();
   }
 
@@ -110,7 +100,8 @@ export class Connection {
 
   /** Cuts a backoff wait short (back online, page visible, a "retry now" button). */
   reconnectNow(): void {
-    if (this.#status.state !== 'reconnecting' || this.#socket) return;
+    // Only a wait is cut short: an attempt under way (its token being fetched, its socket opening) goes on.
+    if (this.#status.state !== 'reconnecting' || this.#socket || !this.#timer) return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
     void this.#connect();
@@ -130,7 +121,7 @@ export class Connection {
     return { lastCloseCode: this.#status.lastCloseCode, lastCloseReason: this.#status.lastCloseReason };
   }
 
-  #end(reason: ConnectionEnd): void {
+  #end(reason: ClosedReason): void {
     if (this.#status.state === 'closed') return;
     clearTimeout(this.#timer);
     this.#timer = undefined;
@@ -151,12 +142,16 @@ export class Connection {
       socket.onopen = null;
       socket.onmessage = null;
       socket.onclose = null;
-      socket.onerror = null;
+      // Kept, not removed: `ws` emits an error when a socket is closed before it opened, and an unheard error throws.
+      socket.onerror = ignore;
     }
     return socket;
   }
 
   async #connect(): Promise<void> {
+    const status = this.#status;
+    // The wait is over: an attempt is under way.
+    if (status.state === 'reconnecting' && status.retryAt !== null) this.#set({ ...status, retryAt: null });
     const forceRefresh = this.#recentClose === CloseCode.Unauthorized;
     let params: unknown;
     try {
@@ -193,7 +188,7 @@ export class Connection {
     socket.onmessage = ({ data }) => this.#receive(String(data));
     socket.onclose = ({ code, reason }) => this.#closed({ code, reason }, true);
     // An error is always followed by a close; the close decides.
-    socket.onerror = () => {};
+    socket.onerror = ignore;
   }
 
   #receive(text: string): void {
@@ -231,7 +226,8 @@ export class Connection {
   /** Gives up on a socket that cannot be trusted to close by itself (never opened, stopped answering). */
   #abandon(socket: Socket, reason: string): void {
     if (socket !== this.#socket) return;
-    socket.close(CloseCode.GoingAway, reason);
+    // 1000: browsers let a page close with 1000 or 3000-4999 only.
+    socket.close(CloseCode.Normal, reason);
     this.#closed({ code: ABNORMAL_CLOSURE, reason }, true);
   }
 

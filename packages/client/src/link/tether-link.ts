@@ -72,6 +72,8 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
         };
       });
 
+  // Like tRPC's own client, it connects at once: a caller may wait for `connected` before its first call.
+  connection.start();
   return {
     link,
     get state() {
