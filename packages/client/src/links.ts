@@ -40,9 +40,8 @@ export function idempotentRetryLink(
       attempts < maxAttempts &&
       idempotencyKeyOf(op.input) !== undefined &&
       isConnectionLoss(error),
-    // The request then waits in tRPC's queue until the next connection opens. Not 0: a
-    // synchronous retry inside tRPC's close handler would open a second socket before
-    // tRPC marks itself as reconnecting.
+    // The request then waits in the link's queue until the next connection opens. Not 0: the
+    // retry goes out after the connection has finished handling the close that lost it.
     retryDelayMs: () => 1,
   });
 }

@@ -114,7 +114,22 @@ export class Connection {
 
   #set(status: ConnectionState): void {
     this.#status = status;
-    this.events.changed(status);
+    this.#tell(() => this.events.changed(status));
+  }
+
+  /**
+   * Tells the owner something. Its code (and its callers' callbacks) may
+   * throw; the connection's own bookkeeping must go on regardless, so the
+   * failure is raised again on its own, as tRPC's `callUserCallback` does.
+   */
+  #tell(event: () => void): void {
+    try {
+      event();
+    } catch (cause) {
+      queueMicrotask(() => {
+        throw cause;
+      });
+    }
   }
 
   #lastClose(): LastClose {
@@ -183,7 +198,7 @@ export class Connection {
       }, this.options.reconnect.stableAfterMs);
       this.#armHeartbeat();
       this.#set({ state: 'connected', ...this.#lastClose() });
-      this.events.opened();
+      this.#tell(() => this.events.opened());
     };
     socket.onmessage = ({ data }) => this.#receive(String(data));
     socket.onclose = ({ code, reason }) => this.#closed({ code, reason }, true);
@@ -208,7 +223,7 @@ export class Connection {
       // The server is restarting: it closes 1012 once its work in flight is done, and the close reconnects.
       return;
     }
-    this.events.message(message);
+    this.#tell(() => this.events.message(message));
   }
 
   /** After `intervalMs` without a message, ping; after `pongTimeoutMs` more, the connection is dead. */
@@ -237,7 +252,7 @@ export class Connection {
     if (socketOwned) this.#detach();
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (wasOpen) this.events.lost();
+    if (wasOpen) this.#tell(() => this.events.lost());
     this.#recentClose = close.code;
     const last = { lastCloseCode: close.code, lastCloseReason: close.reason };
     if (FATAL_CLOSE_CODES.has(close.code)) {
@@ -249,11 +264,10 @@ export class Connection {
     // The first retry after a connection that had opened goes at once, but with jitter like any other.
     const delay = fullJitterBackoff(this.#attempt + slowDown, this.options.reconnect, this.#random);
     this.#attempt += 1;
-    const retryAt = this.#now() + delay;
-    this.#set({ state: 'reconnecting', attempt: this.#attempt, retryAt, ...last });
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       void this.#connect();
     }, delay);
+    this.#set({ state: 'reconnecting', attempt: this.#attempt, retryAt: this.#now() + delay, ...last });
   }
 }

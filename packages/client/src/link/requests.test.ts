@@ -21,6 +21,8 @@ function recorder() {
   const callbacks: RequestCallbacks = {
     message: (message) => events.push(JSON.stringify('result' in message ? message.result : message.error)),
     lost: () => events.push('lost'),
+    suspended: () => events.push('suspended'),
+    closed: (error) => events.push(`closed: ${error.message}`),
     complete: () => events.push('complete'),
   };
   return { events, callbacks };
@@ -66,7 +68,7 @@ describe('Requests', () => {
     expect(requests.size).toBe(0);
   });
 
-  it('resubscribes on a new socket from the last tracked id, passing on started once', async () => {
+  it('resubscribes on a new socket from the last tracked id, telling the subscriber it was suspended and is live again', async () => {
     const { sink, frames } = fakeSink();
     sink.isOpen = true;
     const requests = new Requests(sink);
@@ -92,6 +94,8 @@ describe('Requests', () => {
       '{"type":"started"}',
       '{"type":"data","data":"e7","id":"7"}',
       '{"type":"data","data":"ephemeral"}',
+      'suspended',
+      '{"type":"started"}',
       '{"type":"stopped"}',
       'complete',
     ]);
@@ -110,6 +114,22 @@ describe('Requests', () => {
       { id: 2, method: 'subscription', params: { path: 'b', input: null } },
       { id: 2, method: 'subscription.stop' },
     ]);
+  });
+
+  it('tells every request, queued or live, when the link ends for good', async () => {
+    const { sink } = fakeSink();
+    sink.isOpen = true;
+    const requests = new Requests(sink);
+    const queued = recorder();
+    const live = recorder();
+    requests.start('subscription', 'room', null, undefined, live.callbacks);
+    await tick();
+    sink.isOpen = false;
+    requests.start('query', 'later', null, undefined, queued.callbacks);
+    requests.close(new Error('the client is closed (server-closed)'));
+    expect(live.events).toEqual(['closed: the client is closed (server-closed)']);
+    expect(queued.events).toEqual(['closed: the client is closed (server-closed)']);
+    expect(requests.size).toBe(0);
   });
 
   it('splits a large resubscription into frames the server accepts', async () => {

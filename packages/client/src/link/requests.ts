@@ -11,6 +11,10 @@ export interface RequestCallbacks {
   message(message: TRPCResponseMessage): void;
   /** The socket it was sent on went away before its answer: it will not come. */
   lost(): void;
+  /** A subscription's socket went away: it is sent again, from where it was, on the next one. */
+  suspended(): void;
+  /** The link ended for good (`error`): nothing more will come. */
+  closed(error: Error): void;
   /** Nothing more will come (an answer, `stopped`, or an error was the last). */
   complete(): void;
 }
@@ -84,7 +88,12 @@ export class Requests {
     for (const request of [...this.#requests.values()]) {
       if (!request.sent) continue;
       request.sent = false;
-      if (request.method === 'subscription') continue;
+      if (request.method === 'subscription') {
+        // Its next `started` is passed on: the subscriber learns it is live again.
+        request.started = false;
+        request.callbacks.suspended();
+        continue;
+      }
       this.#requests.delete(request.id);
       request.callbacks.lost();
     }
@@ -113,9 +122,11 @@ export class Requests {
     request.callbacks.complete();
   }
 
-  /** Forgets every request without a word to the server (the link is disposed). */
-  clear(): void {
+  /** The link ended for good: every request hears `error`, and is forgotten. */
+  close(error: Error): void {
+    const requests = [...this.#requests.values()];
     this.#requests.clear();
+    for (const request of requests) request.callbacks.closed(error);
   }
 
   #cancel(request: Request): void {

@@ -7,6 +7,14 @@ import superjson from 'superjson';
 import { Connection, type ConnectionOptions, type ConnectionState } from './connection';
 import { Requests } from './requests';
 
+/** The link ended (disposed, or told by the server that retrying cannot help): no request is answered. */
+export class ClientClosedError extends Error {
+  constructor(reason: string) {
+    super(`the client is closed (${reason})`);
+    this.name = 'ClientClosedError';
+  }
+}
+
 /** A query or mutation's answer that will not come: its socket went away after it was sent. */
 export class ConnectionLostError extends Error {
   constructor(path: string) {
@@ -40,7 +48,17 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
     message: (message) => requests.message(message as TRPCResponseMessage),
     lost: () => requests.lost(),
     changed: (state) => {
-      for (const listener of [...listeners]) listener(state);
+      if (state.state === 'closed') requests.close(new ClientClosedError(state.reason));
+      for (const listener of [...listeners]) {
+        try {
+          listener(state);
+        } catch (cause) {
+          // A listener's failure is its own: the connection's bookkeeping goes on (as tRPC's callUserCallback).
+          queueMicrotask(() => {
+            throw cause;
+          });
+        }
+      }
     },
   });
   const requests = new Requests(connection);
@@ -50,6 +68,11 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
     () =>
     ({ op }) =>
       observable((observer) => {
+        const { status } = connection;
+        if (status.state === 'closed') {
+          observer.error(TRPCClientError.from(new ClientClosedError(status.reason)));
+          return;
+        }
         connection.start();
         const cancel = requests.start(op.type, op.path, transformer.serialize(op.input), undefined, {
           message(message) {
@@ -58,6 +81,10 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
             else observer.error(TRPCClientError.from(transformed.error));
           },
           lost: () => observer.error(TRPCClientError.from(new ConnectionLostError(op.path))),
+          // As tRPC's own link: a subscription hears that its connection is being re-established.
+          suspended: () =>
+            observer.next({ result: { type: 'state', state: 'connecting', error: null }, context: op.context }),
+          closed: (error) => observer.error(TRPCClientError.from(error)),
           complete: () => observer.complete(),
         });
         const onAbort = () => {
@@ -85,7 +112,6 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
     },
     reconnectNow: () => connection.reconnectNow(),
     dispose() {
-      requests.clear();
       connection.dispose();
     },
   };
