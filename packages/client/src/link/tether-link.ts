@@ -84,7 +84,9 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
           // As tRPC's own link: a subscription hears that its connection is being re-established.
           suspended: () =>
             observer.next({ result: { type: 'state', state: 'connecting', error: null }, context: op.context }),
-          closed: (error) => observer.error(TRPCClientError.from(error)),
+          // As tRPC's own client closing: a subscription completes, a call still owed an answer fails.
+          closed: (error) =>
+            op.type === 'subscription' ? observer.complete() : observer.error(TRPCClientError.from(error)),
           complete: () => observer.complete(),
         });
         const onAbort = () => {
