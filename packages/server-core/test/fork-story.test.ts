@@ -1,15 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createTetherClient, type TetherClient } from '@tether/client/node';
-import {
-  formatError,
-  type Pushable,
-  type PushRun,
-  type PushSink,
-  pushInto,
-  type SessionContext,
-  type WithConnectionRouter,
-} from '@tether/protocol';
+import { formatError, type SessionContext, type WithConnectionRouter } from '@tether/protocol';
 import { initTRPC, TRPCError, tracked } from '@trpc/server';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -18,7 +10,7 @@ import { createMemoryBus } from '../src/bus/memory-bus';
 import { createHttpHandler } from '../src/http/http-handler';
 import { createLogger } from '../src/logger';
 import { createSessionCore, type SessionCore } from '../src/session-core';
-import { pushedToIterator } from '../src/streams/pushed-iterator';
+import { pushable } from '../src/streams/pushable';
 
 /**
  * The fork story (docs/ARCHITECTURE.md): another product keeps the session core and the
@@ -60,10 +52,6 @@ const counterRouter = t.router({
   ),
 });
 
-function pushable<T>(start: (sink: PushSink<T>) => PushRun): Pushable<T> {
-  const stream: Pushable<T> = { [pushInto]: start, [Symbol.asyncIterator]: () => pushedToIterator(stream) };
-  return stream;
-}
 type CounterRouter = WithConnectionRouter<typeof counterRouter>;
 
 let core: SessionCore<typeof counterRouter>;

@@ -1,5 +1,5 @@
-import { type Presence, type Pushable, pushInto, type UserRef } from '@tether/protocol';
-import { type Bus, pushedToIterator } from '@tether/server-core';
+import type { Presence, Pushable, UserRef } from '@tether/protocol';
+import { type Bus, pushable } from '@tether/server-core';
 
 /** How long "typing" shows after the last keystroke signal. */
 export const TYPING_TTL_MS = 5_000;
@@ -58,32 +58,28 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
      * transport's to handle: it keeps only the latest snapshot for it.
      */
     stream(roomId: string, user: UserRef): Pushable<Presence> {
-      const stream: Pushable<Presence> = {
-        [pushInto]: (sink) => {
-          const topic = topicOf(roomId);
-          const listener = (message: unknown) => sink.next(message as Presence);
-          bus.subscribe(topic, listener);
-          const room = roomOf(roomId);
-          const entry = room.online.get(user.id) ?? { user, streams: 0 };
-          entry.streams += 1;
-          room.online.set(user.id, entry);
-          changed(roomId);
-          let stopped = false;
-          return {
-            stop() {
-              if (stopped) return;
-              stopped = true;
-              bus.unsubscribe(topic, listener);
-              entry.streams -= 1;
-              if (entry.streams === 0) room.online.delete(user.id);
-              stopTyping(roomId, user.id);
-              changed(roomId);
-            },
-          };
-        },
-        [Symbol.asyncIterator]: () => pushedToIterator(stream),
-      };
-      return stream;
+      return pushable((sink) => {
+        const topic = topicOf(roomId);
+        const listener = (message: unknown) => sink.next(message as Presence);
+        bus.subscribe(topic, listener);
+        const room = roomOf(roomId);
+        const entry = room.online.get(user.id) ?? { user, streams: 0 };
+        entry.streams += 1;
+        room.online.set(user.id, entry);
+        changed(roomId);
+        let stopped = false;
+        return {
+          stop() {
+            if (stopped) return;
+            stopped = true;
+            bus.unsubscribe(topic, listener);
+            entry.streams -= 1;
+            if (entry.streams === 0) room.online.delete(user.id);
+            stopTyping(roomId, user.id);
+            changed(roomId);
+          },
+        };
+      });
     },
     typing(roomId: string, user: UserRef): void {
       const room = roomOf(roomId);

@@ -2,6 +2,7 @@ import { CloseCode, FATAL_CLOSE_CODES, SLOW_DOWN_CLOSE_CODES } from '@tether/pro
 import { fullJitterBackoff } from '../backoff';
 import type { KeepAliveOptions, ReconnectOptions, WebSocketConstructor } from '../options';
 import type { ClosedReason, ConnectionStatus, LastClose } from '../status';
+import { callUserCode } from './call-user-code';
 
 /** The connection's state is the client's public status (`status.ts`). */
 export type ConnectionState = ConnectionStatus;
@@ -114,22 +115,7 @@ export class Connection {
 
   #set(status: ConnectionState): void {
     this.#status = status;
-    this.#tell(() => this.events.changed(status));
-  }
-
-  /**
-   * Tells the owner something. Its code (and its callers' callbacks) may
-   * throw; the connection's own bookkeeping must go on regardless, so the
-   * failure is raised again on its own, as tRPC's `callUserCallback` does.
-   */
-  #tell(event: () => void): void {
-    try {
-      event();
-    } catch (cause) {
-      queueMicrotask(() => {
-        throw cause;
-      });
-    }
+    callUserCode(() => this.events.changed(status));
   }
 
   #lastClose(): LastClose {
@@ -198,7 +184,7 @@ export class Connection {
       }, this.options.reconnect.stableAfterMs);
       this.#armHeartbeat();
       this.#set({ state: 'connected', ...this.#lastClose() });
-      this.#tell(() => this.events.opened());
+      callUserCode(() => this.events.opened());
     };
     socket.onmessage = ({ data }) => this.#receive(String(data));
     socket.onclose = ({ code, reason }) => this.#closed({ code, reason }, true);
@@ -223,7 +209,7 @@ export class Connection {
       // The server is restarting: it closes 1012 once its work in flight is done, and the close reconnects.
       return;
     }
-    this.#tell(() => this.events.message(message));
+    callUserCode(() => this.events.message(message));
   }
 
   /** After `intervalMs` without a message, ping; after `pongTimeoutMs` more, the connection is dead. */
@@ -252,7 +238,7 @@ export class Connection {
     if (socketOwned) this.#detach();
     clearTimeout(this.#timer);
     this.#timer = undefined;
-    if (wasOpen) this.#tell(() => this.events.lost());
+    if (wasOpen) callUserCode(() => this.events.lost());
     this.#recentClose = close.code;
     const last = { lastCloseCode: close.code, lastCloseReason: close.reason };
     if (FATAL_CLOSE_CODES.has(close.code)) {

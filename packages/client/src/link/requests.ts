@@ -1,21 +1,8 @@
 import type { TRPCClientOutgoingMessage, TRPCResponseMessage } from '@trpc/server/rpc';
 
-type Method = 'query' | 'mutation' | 'subscription';
+import { callUserCode } from './call-user-code';
 
-/**
- * Calls a request's owner, whose callbacks run the caller's code: one that
- * throws must not leave the other requests unvisited (a socket's requests
- * not marked unsent would never go out again). Its failure is raised on its own.
- */
-function tell(callback: () => void): void {
-  try {
-    callback();
-  } catch (cause) {
-    queueMicrotask(() => {
-      throw cause;
-    });
-  }
-}
+type Method = 'query' | 'mutation' | 'subscription';
 
 /** Calls per frame, well inside the server's default limit (200): a frame over it fails every call in it. */
 const MAX_CALLS_PER_FRAME = 100;
@@ -106,11 +93,11 @@ export class Requests {
       if (request.method === 'subscription') {
         // Its next `started` is passed on: the subscriber learns it is live again.
         request.started = false;
-        tell(() => request.callbacks.suspended());
+        callUserCode(() => request.callbacks.suspended());
         continue;
       }
       this.#requests.delete(request.id);
-      tell(() => request.callbacks.lost());
+      callUserCode(() => request.callbacks.lost());
     }
   }
 
@@ -141,7 +128,7 @@ export class Requests {
   close(error: Error): void {
     const requests = [...this.#requests.values()];
     this.#requests.clear();
-    for (const request of requests) tell(() => request.callbacks.closed(error));
+    for (const request of requests) callUserCode(() => request.callbacks.closed(error));
   }
 
   #cancel(request: Request): void {

@@ -4,6 +4,7 @@ import { observable } from '@trpc/server/observable';
 import type { TRPCResponseMessage } from '@trpc/server/rpc';
 import { transformResult } from '@trpc/server/unstable-core-do-not-import';
 import superjson from 'superjson';
+import { callUserCode } from './call-user-code';
 import { Connection, type ConnectionOptions, type ConnectionState } from './connection';
 import { Requests } from './requests';
 
@@ -49,16 +50,8 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
     lost: () => requests.lost(),
     changed: (state) => {
       if (state.state === 'closed') requests.close(new ClientClosedError(state.reason));
-      for (const listener of [...listeners]) {
-        try {
-          listener(state);
-        } catch (cause) {
-          // A listener's failure is its own: the connection's bookkeeping goes on (as tRPC's callUserCallback).
-          queueMicrotask(() => {
-            throw cause;
-          });
-        }
-      }
+      // One listener's failure spares the others.
+      for (const listener of [...listeners]) callUserCode(() => listener(state));
     },
   });
   const requests = new Requests(connection);

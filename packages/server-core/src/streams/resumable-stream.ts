@@ -1,8 +1,8 @@
-import { type Pushable, type PushRun, type PushSink, pushInto } from '@tether/protocol';
+import type { Pushable, PushRun, PushSink } from '@tether/protocol';
 import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { Bus } from '../bus/bus';
 import type { SequencedEvent } from './event-log';
-import { pushedToIterator } from './pushed-iterator';
+import { pushable } from './pushable';
 
 /** Where a family of resumable streams (say, one per room) reads and listens; shared by all of them. */
 export interface ResumableLog<K, E extends SequencedEvent, M extends SequencedEvent> {
@@ -37,28 +37,12 @@ export function resumableStream<K, E extends SequencedEvent, M extends Sequenced
   key: K,
   afterSeq: number | null,
 ): Pushable<TrackedEnvelope<E | M>> {
-  return new ResumableStream(log, key, afterSeq);
-}
-
-/** A class, not an object literal: no closure per subscriber. */
-class ResumableStream<K, E extends SequencedEvent, M extends SequencedEvent>
-  implements Pushable<TrackedEnvelope<E | M>>
-{
-  constructor(
-    private readonly log: ResumableLog<K, E, M>,
-    private readonly key: K,
-    private readonly afterSeq: number | null,
-  ) {}
-
-  [pushInto](sink: PushSink<TrackedEnvelope<E | M>>): PushRun {
-    const run = new ResumableRun(this.log, this.key, sink);
-    run.start(this.afterSeq);
+  // The stream object is dropped once pushed: a quiet subscriber holds only its run.
+  return pushable((sink) => {
+    const run = new ResumableRun(log, key, sink);
+    run.start(afterSeq);
     return run;
-  }
-
-  [Symbol.asyncIterator](): AsyncIterator<TrackedEnvelope<E | M>> {
-    return pushedToIterator(this);
-  }
+  });
 }
 
 /** One subscriber's delivery: where it is, and the live events that arrived while it read the store. */
