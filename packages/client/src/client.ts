@@ -34,9 +34,14 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
   options: TetherClientOptions,
 ): TetherClient<TRouter> {
   const resolved = resolveOptions(options);
-  const { url, getToken, clientName, keepAlive, reconnect, requests, renewBeforeMs } = resolved;
+  const { url, getToken, clientName, keepAlive, reconnect, requests, renewBeforeMs, fallback } = resolved;
   const lifetime = new AbortController();
-  const status = createStatus({ state: 'connecting', lastCloseCode: null, lastCloseReason: '' });
+  const status = createStatus({
+    state: 'connecting',
+    transport: 'websocket',
+    lastCloseCode: null,
+    lastCloseReason: '',
+  });
   let renewal: ReturnType<typeof setTimeout> | undefined;
 
   /** getToken's answer, or a rejection once the client is disposed (so `dispose()` never waits on it). */
@@ -52,14 +57,26 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     });
   }
 
-  /** The handshake for each new socket; after a 4401 the token must be fresh, or the connection ends. */
-  async function connectionParams(forceRefresh: boolean): Promise<ConnectionParams> {
+  /** The token for a new socket or HTTP request; after a 4401 it must be fresh, or the connection ends. */
+  async function currentToken(forceRefresh: boolean): Promise<AccessToken | null> {
     const token = await askForToken(forceRefresh);
     if (forceRefresh && !token) {
       throw new Error('the server refused the token and getToken could not supply a fresh one');
     }
     scheduleRenewal(token);
+    return token;
+  }
+
+  /** The handshake for each new socket. */
+  async function connectionParams(forceRefresh: boolean): Promise<ConnectionParams> {
+    const token = await currentToken(forceRefresh);
     return { protocolVersion: String(PROTOCOL_VERSION), client: clientName, ...(token ? { token: token.token } : {}) };
+  }
+
+  /** The headers of each HTTP request, when WebSocket is blocked. */
+  async function httpHeaders(forceRefresh: boolean): Promise<Record<string, string>> {
+    const token = await currentToken(forceRefresh);
+    return token ? { authorization: `Bearer ${token.token}` } : {};
   }
 
   /** Renews on the open socket before expiry; if it cannot, the server closes 4401 at expiry and the reconnect refreshes. */
@@ -76,7 +93,8 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
       try {
         const fresh = await askForToken(true);
         if (!fresh || lifetime.signal.aborted) return;
-        await trpc.connection.renew.mutate({ accessToken: fresh.token });
+        // Over HTTP every request asks getToken, which now has the fresh token: only a socket needs telling.
+        if (tether.state.transport === 'websocket') await trpc.connection.renew.mutate({ accessToken: fresh.token });
         scheduleRenewal(fresh);
       } catch {
         // Left to the server: it closes 4401 at expiry, and the reconnect asks for a fresh token.
@@ -90,6 +108,9 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     connectionParams,
     keepAlive,
     reconnect,
+    fallback: fallback.enabled
+      ? { url: fallback.url, afterAttempts: fallback.afterAttempts, fetch: fallback.fetch, headers: httpHeaders }
+      : null,
   });
   const stopState = tether.onStateChange((state) => {
     if (state.state === 'closed') void shutdown(state.reason);
@@ -113,8 +134,8 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     stopState();
     stopWakeSignals();
     tether.dispose();
-    const { lastCloseCode, lastCloseReason } = tether.state;
-    status.set({ state: 'closed', reason, lastCloseCode, lastCloseReason });
+    const { lastCloseCode, lastCloseReason, transport } = tether.state;
+    status.set({ state: 'closed', reason, transport, lastCloseCode, lastCloseReason });
   }
 
   return {

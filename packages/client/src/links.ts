@@ -24,10 +24,11 @@ function idempotencyKeyOf(input: unknown): string | undefined {
 }
 
 /**
- * Retries a mutation that carries an `idempotencyKey` when its socket dropped
- * mid-flight: the retry goes out on the next connection with the same key, so
- * the server applies it once and the caller gets one result. Mutations without
- * a key are never retried: nobody can tell whether they were applied.
+ * Retries what is safe to send again when its connection dropped mid-flight:
+ * a query, and a mutation that carries an `idempotencyKey` (the retry goes
+ * out on the next connection with the same key, so the server applies it
+ * once and the caller gets one result). Mutations without a key are never
+ * retried: nobody can tell whether they were applied.
  */
 export function idempotentRetryLink(
   maxAttempts: number,
@@ -36,9 +37,8 @@ export function idempotentRetryLink(
   return retryLink<AnyTRPCRouter>({
     retry: ({ op, error, attempts }) =>
       isActive() &&
-      op.type === 'mutation' &&
       attempts < maxAttempts &&
-      idempotencyKeyOf(op.input) !== undefined &&
+      (op.type === 'query' || (op.type === 'mutation' && idempotencyKeyOf(op.input) !== undefined)) &&
       isConnectionLoss(error),
     // The request then waits in the link's queue until the next connection opens. Not 0: the
     // retry goes out after the connection has finished handling the close that lost it.

@@ -15,8 +15,17 @@ export interface ReconnectOptions extends RetryOptions {
   slowDownAttempts: number;
   /** Give up on a connection attempt not open after this long. @default 10_000 */
   connectTimeoutMs: number;
-  /** Complete a close locally when the server has not confirmed it after this long. @default 1_000 */
-  closeTimeoutMs: number;
+}
+
+export interface FallbackOptions {
+  /** Fall back to HTTP at all. @default true */
+  enabled: boolean;
+  /** WebSocket attempts in a row ending without a word from the server (1006) before HTTP is tried. @default 3 */
+  afterAttempts: number;
+  /** The tRPC endpoint over HTTP. @default `url` with `ws` → `http`, `wss` → `https` */
+  url: string;
+  /** `fetch` implementation. @default globalThis.fetch */
+  fetch: typeof globalThis.fetch;
 }
 
 export interface RequestOptions {
@@ -41,6 +50,8 @@ export interface TetherClientOptions {
   keepAlive?: Partial<KeepAliveOptions>;
   reconnect?: Partial<ReconnectOptions>;
   requests?: Partial<RequestOptions>;
+  /** When WebSocket is blocked (a proxy refuses the upgrade or cuts it), go on over HTTP batches and SSE. */
+  fallback?: Partial<FallbackOptions>;
   /** WebSocket implementation; defaults to `globalThis.WebSocket` (use `@tether/client/node` on Node 20). */
   WebSocket?: WebSocketConstructor;
 }
@@ -51,7 +62,6 @@ export const DEFAULT_RECONNECT: ReconnectOptions = {
   stableAfterMs: 5_000,
   slowDownAttempts: 3,
   connectTimeoutMs: 10_000,
-  closeTimeoutMs: 1_000,
 };
 export const DEFAULT_REQUESTS: RequestOptions = { timeoutMs: 30_000, mutationAttempts: 5 };
 
@@ -63,7 +73,13 @@ export interface ResolvedOptions {
   keepAlive: KeepAliveOptions;
   reconnect: ReconnectOptions;
   requests: RequestOptions;
+  fallback: FallbackOptions;
   WebSocket: WebSocketConstructor;
+}
+
+/** The HTTP endpoint beside a WebSocket one: same host and path, `ws` → `http`, `wss` → `https`. */
+export function httpUrlOf(url: string): string {
+  return url.replace(/^ws(s?):/i, 'http$1:');
 }
 
 /** Merges defaults in one place. */
@@ -80,6 +96,13 @@ export function resolveOptions(options: TetherClientOptions): ResolvedOptions {
     keepAlive: { ...DEFAULT_KEEP_ALIVE, ...options.keepAlive },
     reconnect: { ...DEFAULT_RECONNECT, ...options.reconnect },
     requests: { ...DEFAULT_REQUESTS, ...options.requests },
+    fallback: {
+      enabled: true,
+      afterAttempts: 3,
+      url: httpUrlOf(options.url),
+      fetch: (input, init) => globalThis.fetch(input, init),
+      ...options.fallback,
+    },
     WebSocket: WebSocketImpl,
   };
 }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createStatus } from './status';
 
-const noClose = { lastCloseCode: null, lastCloseReason: '' };
+const noClose = { transport: 'websocket', lastCloseCode: null, lastCloseReason: '' } as const;
 
 describe('status observable', () => {
   it('notifies subscribers of each change (not of repeats) and stops after unsubscribe', () => {
@@ -19,14 +19,27 @@ describe('status observable', () => {
     const status = createStatus({ state: 'connected', ...noClose });
     await expect(status.waitFor('connected')).resolves.toEqual({ state: 'connected', ...noClose });
     const later = status.waitFor('reconnecting');
-    status.set({ state: 'reconnecting', attempt: 1, retryAt: 10, lastCloseCode: 1012, lastCloseReason: 'restart' });
+    status.set({
+      ...noClose,
+      state: 'reconnecting',
+      attempt: 1,
+      retryAt: 10,
+      lastCloseCode: 1012,
+      lastCloseReason: 'restart',
+    });
     await expect(later).resolves.toMatchObject({ attempt: 1, lastCloseCode: 1012 });
   });
 
   it('waitFor rejects when the client closes first, or when aborted', async () => {
     const status = createStatus({ state: 'connecting', ...noClose });
     const closed = status.waitFor('connected');
-    status.set({ state: 'closed', reason: 'upgrade-required', lastCloseCode: 4426, lastCloseReason: 'upgrade' });
+    status.set({
+      ...noClose,
+      state: 'closed',
+      reason: 'upgrade-required',
+      lastCloseCode: 4426,
+      lastCloseReason: 'upgrade',
+    });
     await expect(closed).rejects.toThrow('upgrade-required');
     const controller = new AbortController();
     const aborted = createStatus({ state: 'connecting', ...noClose }).waitFor('connected', {

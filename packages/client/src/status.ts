@@ -1,5 +1,11 @@
+/** How the client reaches the server: one WebSocket, or HTTP batches and SSE streams when WebSocket is blocked. */
+export type Transport = 'websocket' | 'http';
+
 /** The connection as an application sees it (docs/ARCHITECTURE.md, "Reconnect and resume"). */
-export type ConnectionStatus = LastClose &
+export type ConnectionStatus = TransportStatus & { transport: Transport };
+
+/** One transport's state, before the link says which transport it is. */
+export type TransportStatus = LastClose &
   (
     | { state: 'connecting' }
     | { state: 'connected' }
@@ -31,7 +37,7 @@ export interface StatusObservable {
   waitFor(state: ConnectionState, options?: { signal?: AbortSignal }): Promise<ConnectionStatus>;
 }
 
-/** Field by field: a status has at most six, all of them plain values. */
+/** Field by field: a status has at most seven, all of them plain values. */
 function sameStatus(a: ConnectionStatus, b: ConnectionStatus): boolean {
   const keys = Object.keys(a) as Array<keyof ConnectionStatus>;
   return keys.length === Object.keys(b).length && keys.every((key) => a[key] === b[key]);

@@ -25,6 +25,7 @@ function linkedClient(): { trpc: ReturnType<typeof createTRPCClient<AppRouter>>;
     connectionParams: async () => ({ protocolVersion: String(PROTOCOL_VERSION), token }),
     keepAlive: DEFAULT_KEEP_ALIVE,
     reconnect: { ...DEFAULT_RECONNECT, baseMs: 50, maxMs: 500 },
+    fallback: null,
   });
   return { trpc: createTRPCClient<AppRouter>({ links: [tether.link] }), tether };
 }

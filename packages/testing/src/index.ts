@@ -1,3 +1,4 @@
+export { type NginxProxy, nginxBinary, startNginxProxy, type UpgradeMode } from './nginx-proxy';
 export {
   killAllServers,
   type LogLine,

@@ -12,12 +12,17 @@ function describeStatus(status: ConnectionStatus): string {
   const close = status.lastCloseCode
     ? ` (last close ${status.lastCloseCode}${status.lastCloseReason ? `: ${status.lastCloseReason}` : ''})`
     : '';
+  const over = status.transport === 'http' ? ' over HTTP' : '';
   switch (status.state) {
     case 'reconnecting':
-      if (status.retryAt === null) return `connection: reconnecting, attempt ${status.attempt}${close}`;
-      return `connection: reconnecting in ${(Math.max(0, status.retryAt - Date.now()) / 1000).toFixed(1)} s, attempt ${status.attempt}${close}`;
+      if (status.retryAt === null) return `connection: reconnecting${over}, attempt ${status.attempt}${close}`;
+      return `connection: reconnecting${over} in ${(Math.max(0, status.retryAt - Date.now()) / 1000).toFixed(1)} s, attempt ${status.attempt}${close}`;
     case 'closed':
       return `connection: closed (${status.reason})${close}`;
+    case 'connected':
+      return status.transport === 'http'
+        ? 'connection: connected over HTTP (WebSocket is blocked; trying it again in the background)'
+        : 'connection: connected';
     default:
       return `connection: ${status.state}`;
   }

@@ -32,7 +32,8 @@ function bannerText(status: ConnectionStatus, online: boolean): string | null {
   if (!online) return 'Offline. Messages you write will be sent when the connection returns.';
   switch (status.state) {
     case 'connected':
-      return null;
+      // Live updates go on over SSE; worth knowing when something feels slower.
+      return status.transport === 'http' ? 'Connected over HTTP: this network blocks WebSocket.' : null;
     case 'connecting':
       return 'Connecting…';
     case 'reconnecting':
@@ -56,7 +57,11 @@ export function ConnectionBanner({ client }: { client: TetherClient }) {
   const text = bannerText(status, online);
   const waiting = status.state === 'reconnecting' && online;
   return (
-    <div className={`banner ${text ? 'banner-visible' : ''}`} data-state={status.state}>
+    <div
+      className={`banner ${text ? 'banner-visible' : ''}`}
+      data-state={status.state}
+      data-transport={status.transport}
+    >
       <span role="status" aria-live="polite">
         {text}
       </span>

@@ -44,6 +44,7 @@ function connect(overrides: { params?: (forceRefresh: boolean) => Promise<unknow
   const heard: unknown[] = [];
   let opened = 0;
   let lost = 0;
+  let stable = 0;
   const params = vi.fn(overrides.params ?? (async () => ({ protocolVersion: '3', token: 't' })));
   const connection = new Connection(
     {
@@ -60,10 +61,11 @@ function connect(overrides: { params?: (forceRefresh: boolean) => Promise<unknow
       opened: () => opened++,
       message: (message) => heard.push(message),
       lost: () => lost++,
+      stable: () => stable++,
       changed: (state) => states.push(state),
     },
   );
-  return { connection, states, heard, params, counts: () => ({ opened, lost }) };
+  return { connection, states, heard, params, counts: () => ({ opened, lost, stable }) };
 }
 
 beforeEach(() => {
@@ -73,6 +75,32 @@ beforeEach(() => {
 afterEach(() => vi.useRealTimers());
 
 describe('Connection', () => {
+  it('counts attempts that end unheard (1006) in a row; a close from the server or a stable socket resets the count', async () => {
+    const { connection, counts } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().drop(1006); // the upgrade refused
+    expect(connection.unheardAttempts).toBe(1);
+    await vi.advanceTimersByTimeAsync(8_000);
+    latest().open();
+    latest().drop(1006); // cut right after opening
+    expect(connection.unheardAttempts).toBe(2);
+    await vi.advanceTimersByTimeAsync(8_000);
+    latest().open();
+    latest().drop(CloseCode.ServiceRestart); // the server spoke: WebSocket reaches it
+    expect(connection.unheardAttempts).toBe(0);
+    await vi.advanceTimersByTimeAsync(8_000);
+    latest().drop(1006);
+    expect(connection.unheardAttempts).toBe(1);
+    await vi.advanceTimersByTimeAsync(8_000);
+    latest().open();
+    expect(counts().stable).toBe(0);
+    await vi.advanceTimersByTimeAsync(DEFAULT_RECONNECT.stableAfterMs);
+    expect(counts().stable).toBe(1);
+    expect(connection.unheardAttempts).toBe(0);
+    connection.dispose();
+  });
+
   it('sends the handshake first, then is connected; answers PING; parses the rest for its owner', async () => {
     const { connection, heard, counts } = connect();
     connection.start();
@@ -246,7 +274,7 @@ describe('Connection over a real `ws` socket', () => {
           keepAlive: DEFAULT_KEEP_ALIVE,
           reconnect: DEFAULT_RECONNECT,
         },
-        { opened: () => {}, message: () => {}, lost: () => {}, changed: () => {} },
+        { opened: () => {}, message: () => {}, lost: () => {}, stable: () => {}, changed: () => {} },
       );
       connection.start();
       // The socket exists once the params are in: dispose while it is still connecting.

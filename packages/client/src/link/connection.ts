@@ -1,11 +1,11 @@
 import { CloseCode, FATAL_CLOSE_CODES, SLOW_DOWN_CLOSE_CODES } from '@tether/protocol/wire';
 import { fullJitterBackoff } from '../backoff';
 import type { KeepAliveOptions, ReconnectOptions, WebSocketConstructor } from '../options';
-import type { ClosedReason, ConnectionStatus, LastClose } from '../status';
+import type { ClosedReason, LastClose, TransportStatus } from '../status';
 import { callUserCode } from './call-user-code';
 
-/** The connection's state is the client's public status (`status.ts`). */
-export type ConnectionState = ConnectionStatus;
+/** The connection's state: the client's public status while WebSocket is its transport (`status.ts`). */
+export type ConnectionState = TransportStatus;
 
 /** What the connection tells its owner. */
 export interface ConnectionEvents {
@@ -15,6 +15,8 @@ export interface ConnectionEvents {
   message(message: unknown): void;
   /** The open socket went away: answers still owed on it will not come. */
   lost(): void;
+  /** The socket has stayed open for `stableAfterMs`: WebSocket works here. */
+  stable(): void;
   /** Every change of state. */
   changed(state: ConnectionState): void;
 }
@@ -64,6 +66,8 @@ export class Connection {
   #attempt = 0;
   /** The close since a connection last stayed open: what decides a token refresh or a slower backoff. */
   #recentClose: number | null = null;
+  /** Attempts in a row that ended without a word from the server (see `unheardAttempts`). */
+  #unheard = 0;
   #started = false;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -82,6 +86,16 @@ export class Connection {
 
   get isOpen(): boolean {
     return this.#status.state === 'connected';
+  }
+
+  /**
+   * Attempts in a row that ended with 1006 and never stayed open: the
+   * upgrade refused, the socket cut right after opening, or no answer at
+   * all. A proxy that blocks WebSocket looks like this; a server that closed
+   * with a code of its own (a restart, a limit, a token) does not.
+   */
+  get unheardAttempts(): number {
+    return this.#unheard;
   }
 
   /** Opens the first socket at once. */
@@ -111,6 +125,11 @@ export class Connection {
   /** Ends for good: no timer, socket or handler is left. */
   dispose(): void {
     this.#end('disposed');
+  }
+
+  /** Ends for good for a reason found outside the socket (no fresh token for HTTP). */
+  close(reason: ClosedReason): void {
+    this.#end(reason);
   }
 
   #set(status: ConnectionState): void {
@@ -181,6 +200,8 @@ export class Connection {
       this.#stableTimer = setTimeout(() => {
         this.#attempt = 0;
         this.#recentClose = null;
+        this.#unheard = 0;
+        callUserCode(() => this.events.stable());
       }, this.options.reconnect.stableAfterMs);
       this.#armHeartbeat();
       this.#set({ state: 'connected', ...this.#lastClose() });
@@ -240,6 +261,7 @@ export class Connection {
     this.#timer = undefined;
     if (wasOpen) callUserCode(() => this.events.lost());
     this.#recentClose = close.code;
+    this.#unheard = close.code === ABNORMAL_CLOSURE ? this.#unheard + 1 : 0;
     const last = { lastCloseCode: close.code, lastCloseReason: close.reason };
     if (FATAL_CLOSE_CODES.has(close.code)) {
       this.#status = { ...this.#status, ...last };

@@ -104,12 +104,12 @@ describe('Requests', () => {
   it('stops a live subscription on the server when cancelled; a queued one just goes', async () => {
     const { sink, frames } = fakeSink();
     const requests = new Requests(sink);
-    const queuedCancel = requests.start('subscription', 'a', null, undefined, recorder().callbacks);
-    queuedCancel();
+    const queued = requests.start('subscription', 'a', null, undefined, recorder().callbacks);
+    queued.cancel();
     sink.isOpen = true;
-    const cancel = requests.start('subscription', 'b', null, undefined, recorder().callbacks);
+    const live = requests.start('subscription', 'b', null, undefined, recorder().callbacks);
     await tick();
-    cancel();
+    live.cancel();
     expect(frames).toEqual([
       { id: 2, method: 'subscription', params: { path: 'b', input: null } },
       { id: 2, method: 'subscription.stop' },

@@ -36,6 +36,14 @@ interface Request {
   callbacks: RequestCallbacks;
 }
 
+/** A request as its owner holds it. */
+export interface RequestHandle {
+  /** Forgets it: a live subscription is stopped on the server, an answer still owed is ignored. */
+  cancel(): void;
+  /** A query or mutation sent on the current socket, its answer still owed. */
+  readonly awaitingAnswer: boolean;
+}
+
 /** Where frames go: the connection, while it is open. */
 export interface FrameSink {
   readonly isOpen: boolean;
@@ -61,8 +69,14 @@ export class Requests {
     return this.#requests.size;
   }
 
-  /** Registers a request and sends it with whatever else is ready this tick; returns its cancel. */
-  start(method: Method, path: string, input: unknown, lastEventId: string | undefined, callbacks: RequestCallbacks) {
+  /** Registers a request and sends it with whatever else is ready this tick. */
+  start(
+    method: Method,
+    path: string,
+    input: unknown,
+    lastEventId: string | undefined,
+    callbacks: RequestCallbacks,
+  ): RequestHandle {
     this.#nextId += 1;
     const request: Request = {
       id: this.#nextId,
@@ -76,7 +90,12 @@ export class Requests {
     };
     this.#requests.set(request.id, request);
     this.#queueFlush();
-    return () => this.#cancel(request);
+    return {
+      cancel: () => this.#cancel(request),
+      get awaitingAnswer() {
+        return request.method !== 'subscription' && request.sent;
+      },
+    };
   }
 
   /** A new socket is open: everything unanswered goes out on it, subscriptions from where they were. */

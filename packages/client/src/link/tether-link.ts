@@ -1,96 +1,278 @@
-import { TRPCClientError, type TRPCLink } from '@trpc/client';
+import { type Operation, TRPCClientError, type TRPCLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
-import { observable } from '@trpc/server/observable';
+import { type Observer, observable } from '@trpc/server/observable';
 import type { TRPCResponseMessage } from '@trpc/server/rpc';
 import { transformResult } from '@trpc/server/unstable-core-do-not-import';
 import superjson from 'superjson';
+import type { ConnectionStatus, Transport } from '../status';
 import { callUserCode } from './call-user-code';
-import { Connection, type ConnectionOptions, type ConnectionState } from './connection';
+import { Connection, type ConnectionOptions } from './connection';
+import { ClientClosedError, ConnectionLostError } from './errors';
+import { HttpTransport } from './http-transport';
+import type { CarriedOperation, OperationSink } from './operation-sink';
 import { Requests } from './requests';
 
-/** The link ended (disposed, or told by the server that retrying cannot help): no request is answered. */
-export class ClientClosedError extends Error {
-  constructor(reason: string) {
-    super(`the client is closed (${reason})`);
-    this.name = 'ClientClosedError';
-  }
+export { ClientClosedError, ConnectionLostError } from './errors';
+
+/** Where the link goes when WebSocket is blocked. */
+export interface HttpFallbackOptions {
+  /** The tRPC endpoint over HTTP, e.g. `http://127.0.0.1:3000/trpc`. */
+  url: string;
+  /** WebSocket attempts in a row that end without a word from the server before HTTP is tried. */
+  afterAttempts: number;
+  fetch: typeof globalThis.fetch;
+  /** The request headers (the token); `forceRefresh` after the server refused it. */
+  headers(forceRefresh: boolean): Promise<Record<string, string>>;
 }
 
-/** A query or mutation's answer that will not come: its socket went away after it was sent. */
-export class ConnectionLostError extends Error {
-  constructor(path: string) {
-    super(`${path}: the connection was lost before the answer came`);
-    this.name = 'ConnectionLostError';
-  }
+export interface TetherLinkOptions extends ConnectionOptions {
+  /** null: WebSocket only. */
+  fallback: HttpFallbackOptions | null;
 }
 
 export interface TetherLink<TRouter extends AnyTRPCRouter> {
   /** The link for `createTRPCClient({ links: [..., link] })`. */
   readonly link: TRPCLink<TRouter>;
-  readonly state: ConnectionState;
+  readonly state: ConnectionStatus;
   /** Calls `listener` on every change of state; returns the unsubscribe function. */
-  onStateChange(listener: (state: ConnectionState) => void): () => void;
+  onStateChange(listener: (state: ConnectionStatus) => void): () => void;
   reconnectNow(): void;
-  /** Closes the socket; requests still waiting are forgotten. */
+  /** Closes the socket and every stream; requests still waiting are forgotten. */
   dispose(): void;
 }
 
+type ResultObserver = Observer<
+  {
+    result:
+      | { type: 'started' }
+      | { type: 'data'; data: unknown; id?: string }
+      | { type: 'state'; state: 'connecting'; error: null };
+    context: unknown;
+  },
+  TRPCClientError<AnyTRPCRouter>
+>;
+
 /**
- * A tRPC link that owns one WebSocket and speaks tRPC's wire with superjson:
- * the handshake, queries, mutations and subscriptions (resumed with
- * `lastEventId` on every new socket), heartbeats, `subscription.stop`. The
- * connection (`connection.ts`) keeps the socket; the requests
- * (`requests.ts`) keep what was asked. No timer stands before a send.
+ * A tRPC link that owns one WebSocket and speaks tRPC's wire with superjson
+ * (the connection, `connection.ts`, keeps the socket; the requests,
+ * `requests.ts`, keep what was asked), and falls back to HTTP batches and
+ * SSE streams (`http-transport.ts`) when WebSocket is blocked: after a few
+ * attempts in a row that end without a word from the server, if the server
+ * answers over HTTP. The WebSocket keeps trying in the background, and once a
+ * socket stays open (`stableAfterMs`) every subscription moves back to it.
+ * Either way a subscription resumes from the last tracked id it delivered,
+ * so a move loses and repeats nothing. No timer stands before a send.
  */
-export function createTetherLink<TRouter extends AnyTRPCRouter>(options: ConnectionOptions): TetherLink<TRouter> {
-  const listeners = new Set<(state: ConnectionState) => void>();
+export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherLinkOptions): TetherLink<TRouter> {
+  const listeners = new Set<(state: ConnectionStatus) => void>();
+  const operations = new Set<LinkOperation>();
+  let transport: Transport = 'websocket';
+  let probing = false;
+  /** HTTP answered while WebSocket was failing unheard: if the next socket fails so too, WebSocket is blocked. */
+  let httpAnswered = false;
+
   const connection: Connection = new Connection(options, {
     opened: () => requests.opened(),
     message: (message) => requests.message(message as TRPCResponseMessage),
     lost: () => requests.lost(),
+    stable: () => {
+      if (transport === 'http') use('websocket');
+    },
     changed: (state) => {
-      if (state.state === 'closed') requests.close(new ClientClosedError(state.reason));
-      // One listener's failure spares the others.
-      for (const listener of [...listeners]) callUserCode(() => listener(state));
+      if (state.state === 'closed') return end();
+      if (connection.unheardAttempts === 0) httpAnswered = false;
+      if (transport !== 'websocket') return;
+      publish();
+      // A wait has just begun: the attempt before it failed.
+      if (state.state === 'reconnecting' && state.retryAt !== null) void fallBackIfBlocked();
     },
   });
   const requests = new Requests(connection);
-  const transformer = superjson;
+  const fallback = options.fallback;
+  const http =
+    fallback &&
+    new HttpTransport(
+      {
+        url: fallback.url,
+        fetch: fallback.fetch,
+        reconnect: options.reconnect,
+        random: options.random ?? Math.random,
+        now: options.now ?? Date.now,
+        headers: fallback.headers,
+      },
+      {
+        changed: () => {
+          if (transport === 'http') publish();
+        },
+        unauthorized: () => connection.close('unauthorized'),
+      },
+    );
+
+  function state(): ConnectionStatus {
+    const current =
+      transport === 'http' && http && connection.status.state !== 'closed' ? http.status : connection.status;
+    return { ...current, transport };
+  }
+
+  function publish(): void {
+    const current = state();
+    // One listener's failure spares the others.
+    for (const listener of [...listeners]) callUserCode(() => listener(current));
+  }
+
+  /**
+   * Moves to HTTP when WebSocket keeps failing unheard while the server
+   * answers over HTTP: after `afterAttempts` such failures HTTP is probed,
+   * and if it answers, the next socket is tried at once; if that one fails
+   * unheard too, WebSocket is blocked. (A server coming back from a restart
+   * answers both, so its clients stay on WebSocket.)
+   */
+  async function fallBackIfBlocked(): Promise<void> {
+    if (!http || !fallback || probing || connection.unheardAttempts < fallback.afterAttempts) return;
+    if (httpAnswered) return use('http');
+    probing = true;
+    const reachable = await http.reachable();
+    probing = false;
+    if (!reachable || transport !== 'websocket' || connection.status.state !== 'reconnecting') return;
+    httpAnswered = true;
+    connection.reconnectNow();
+  }
+
+  function use(next: Transport): void {
+    transport = next;
+    if (next === 'http') http?.activate();
+    else http?.deactivate();
+    for (const operation of operations) operation.move();
+    publish();
+  }
+
+  function end(): void {
+    http?.deactivate();
+    const error = new ClientClosedError(connection.status.state === 'closed' ? connection.status.reason : 'closed');
+    requests.close(error);
+    for (const operation of [...operations]) operation.closed(error);
+    publish();
+  }
+
+  /**
+   * One operation of the client, on whichever transport is in use; it moves
+   * when the transport changes. The caller's handlers run through
+   * `callUserCode`: one that throws cannot break a transport's bookkeeping.
+   */
+  class LinkOperation implements OperationSink {
+    #carried: CarriedOperation | null = null;
+    #live = false;
+    #lastEventId: string | undefined;
+
+    constructor(
+      private readonly op: Operation,
+      private readonly observer: ResultObserver,
+    ) {
+      const input = op.input as { lastEventId?: unknown } | undefined;
+      if (typeof input?.lastEventId === 'string') this.#lastEventId = input.lastEventId;
+      operations.add(this);
+      this.#carry();
+    }
+
+    move(): void {
+      if (this.#carried?.withdraw()) this.#carry();
+    }
+
+    cancel(): void {
+      operations.delete(this);
+      this.#carried?.cancel();
+      this.#carried = null;
+    }
+
+    closed(error: ClientClosedError): void {
+      this.cancel();
+      // As tRPC's own client closing: a subscription completes, a call still owed an answer fails.
+      if (this.op.type === 'subscription') callUserCode(() => this.observer.complete());
+      else callUserCode(() => this.observer.error(TRPCClientError.from(error)));
+    }
+
+    started(): void {
+      if (this.#live) return;
+      this.#live = true;
+      callUserCode(() => this.observer.next({ result: { type: 'started' }, context: this.op.context }));
+    }
+
+    data(value: unknown, id: string | undefined): void {
+      if (id !== undefined) this.#lastEventId = id;
+      const result =
+        id === undefined ? { type: 'data' as const, data: value } : { type: 'data' as const, data: value, id };
+      callUserCode(() => this.observer.next({ result, context: this.op.context }));
+    }
+
+    suspended(): void {
+      if (!this.#live) return;
+      this.#live = false;
+      // As tRPC's own link: a subscription hears that its connection is being re-established.
+      const result = { type: 'state' as const, state: 'connecting' as const, error: null };
+      callUserCode(() => this.observer.next({ result, context: this.op.context }));
+    }
+
+    error(error: TRPCClientError<AnyTRPCRouter>): void {
+      operations.delete(this);
+      callUserCode(() => this.observer.error(error));
+    }
+
+    complete(): void {
+      operations.delete(this);
+      callUserCode(() => this.observer.complete());
+    }
+
+    #carry(): void {
+      if (transport === 'http' && http) {
+        this.#carried =
+          this.op.type === 'subscription' ? http.subscribe(this.op, this.#lastEventId, this) : http.call(this.op, this);
+        return;
+      }
+      const { op } = this;
+      const handle = requests.start(op.type, op.path, superjson.serialize(op.input), this.#lastEventId, {
+        message: (message) => {
+          const transformed = transformResult(message, superjson);
+          if (!transformed.ok) return this.error(TRPCClientError.from(transformed.error));
+          const { result } = transformed;
+          if (result.type === 'started') this.started();
+          else if (result.type === 'data' || result.type === undefined) this.data(result.data, result.id);
+        },
+        lost: () => this.error(TRPCClientError.from(new ConnectionLostError(op.path))),
+        suspended: () => this.suspended(),
+        closed: (error) => this.closed(error),
+        complete: () => this.complete(),
+      });
+      this.#carried = {
+        withdraw: () => {
+          if (handle.awaitingAnswer) return false;
+          handle.cancel();
+          return true;
+        },
+        cancel: () => handle.cancel(),
+      };
+    }
+  }
 
   const link: TRPCLink<TRouter> =
     () =>
     ({ op }) =>
       observable((observer) => {
-        const { status } = connection;
+        const status = connection.status;
         if (status.state === 'closed') {
           observer.error(TRPCClientError.from(new ClientClosedError(status.reason)));
           return;
         }
         connection.start();
-        const cancel = requests.start(op.type, op.path, transformer.serialize(op.input), undefined, {
-          message(message) {
-            const transformed = transformResult(message, transformer);
-            if (transformed.ok) observer.next({ result: transformed.result, context: op.context });
-            else observer.error(TRPCClientError.from(transformed.error));
-          },
-          lost: () => observer.error(TRPCClientError.from(new ConnectionLostError(op.path))),
-          // As tRPC's own link: a subscription hears that its connection is being re-established.
-          suspended: () =>
-            observer.next({ result: { type: 'state', state: 'connecting', error: null }, context: op.context }),
-          // As tRPC's own client closing: a subscription completes, a call still owed an answer fails.
-          closed: (error) =>
-            op.type === 'subscription' ? observer.complete() : observer.error(TRPCClientError.from(error)),
-          complete: () => observer.complete(),
-        });
+        const operation = new LinkOperation(op, observer as ResultObserver);
         const onAbort = () => {
-          cancel();
+          operation.cancel();
           observer.complete();
         };
         if (op.signal?.aborted) onAbort();
         else op.signal?.addEventListener('abort', onAbort, { once: true });
         return () => {
           op.signal?.removeEventListener('abort', onAbort);
-          cancel();
+          operation.cancel();
         };
       });
 
@@ -99,13 +281,16 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: Connect
   return {
     link,
     get state() {
-      return connection.status;
+      return state();
     },
     onStateChange(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
-    reconnectNow: () => connection.reconnectNow(),
+    reconnectNow() {
+      connection.reconnectNow();
+      if (transport === 'http') http?.reconnectNow();
+    },
     dispose() {
       connection.dispose();
     },

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { CloseCode } from '@tether/protocol';
+import { CloseCode } from '@tether/protocol';
 import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Limits } from '../limits';
@@ -10,7 +10,7 @@ import { Session, type SessionPort } from '../session/session';
 import { TokenBucket } from '../session/token-bucket';
 import { sendTrpcError } from './http-errors';
 import { lastEventIdOf, SseConnection } from './sse-connection';
-import { refuseSse } from './sse-wire';
+import { refuseSse, sessionEnd } from './sse-wire';
 
 export interface TrpcHttpOptions {
   router: AnyTRPCRouter;
@@ -89,7 +89,9 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
         try {
           session.setCredential(await authenticate(token));
         } catch (error) {
-          throw unauthorized(error);
+          const refusal = unauthorized(error);
+          // As an SSE stream or a WebSocket (4401): the client knows to refresh its token and send again.
+          throw refusal.code === 'UNAUTHORIZED' ? sessionEnd(CloseCode.Unauthorized, refusal.message) : refusal;
         }
       }
       return session.context;

@@ -1,0 +1,251 @@
+import { CloseCode } from '@tether/protocol/wire';
+import { httpBatchLink, type Operation, TRPCClientError } from '@trpc/client';
+import type { AnyTRPCRouter } from '@trpc/server';
+import superjson from 'superjson';
+import { fullJitterBackoff } from '../backoff';
+import type { ReconnectOptions } from '../options';
+import type { TransportStatus } from '../status';
+import { callUserCode } from './call-user-code';
+import { ConnectionLostError } from './errors';
+import type { CarriedOperation, OperationSink } from './operation-sink';
+import { SseSubscription, type StreamHost } from './sse-subscription';
+
+/** Calls per HTTP batch, well inside the server's default limit (200), as on a WebSocket frame. */
+const MAX_CALLS_PER_REQUEST = 100;
+/** Below what proxies accept in a request line (nginx: 8 KiB); a longer GET batch is split. */
+const MAX_URL_LENGTH = 4_000;
+
+export interface HttpTransportOptions {
+  /** The tRPC endpoint, e.g. `http://127.0.0.1:3000/trpc`. */
+  url: string;
+  fetch: typeof globalThis.fetch;
+  reconnect: ReconnectOptions;
+  random: () => number;
+  now: () => number;
+  /** The request headers: the token, asked before every request; `forceRefresh` after the server refused it. */
+  headers(forceRefresh: boolean): Promise<Record<string, string>>;
+}
+
+export interface HttpTransportEvents {
+  changed(status: TransportStatus): void;
+  /** The server refused the token and no fresh one could be had: the link ends. */
+  unauthorized(): void;
+}
+
+/** A failure that says nothing of the server's answer: no tRPC error shape came back (the network, a proxy's page). */
+function isUnreachable(error: TRPCClientError<AnyTRPCRouter>): boolean {
+  return error.data === undefined || error.data === null;
+}
+
+function closeCodeOf(error: TRPCClientError<AnyTRPCRouter>): unknown {
+  const data: unknown = error.data;
+  return typeof data === 'object' && data !== null && 'closeCode' in data ? data.closeCode : undefined;
+}
+
+/**
+ * The fallback when WebSocket cannot be had: queries and mutations through
+ * tRPC's own HTTP batching, subscriptions as SSE streams (`sse-subscription.ts`).
+ * It keeps one state for all of them: `connected` while the server answers,
+ * and when a request cannot reach it, `reconnecting` with full-jitter
+ * backoff, probing `connection.ping` until it answers; meanwhile requests
+ * wait, as they wait for a socket. A request refused for its token (closeCode
+ * 4401) is sent again once after `headers(true)`.
+ */
+export class HttpTransport implements StreamHost {
+  #status: TransportStatus = { state: 'connecting', lastCloseCode: null, lastCloseReason: '' };
+  #waiting = new Set<() => void>();
+  #probe: ReturnType<typeof setTimeout> | undefined;
+  #attempt = 0;
+  #refresh: Promise<Record<string, string>> | null = null;
+  #active = false;
+  readonly #batch;
+
+  constructor(
+    private readonly options: HttpTransportOptions,
+    private readonly events: HttpTransportEvents,
+  ) {
+    this.#batch = httpBatchLink<AnyTRPCRouter>({
+      url: options.url,
+      transformer: superjson,
+      maxItems: MAX_CALLS_PER_REQUEST,
+      maxURLLength: MAX_URL_LENGTH,
+      fetch: options.fetch,
+      headers: () => this.headers(false),
+    })({});
+  }
+
+  get url(): string {
+    return this.options.url;
+  }
+  get fetch(): typeof globalThis.fetch {
+    return this.options.fetch;
+  }
+  get reconnect(): ReconnectOptions {
+    return this.options.reconnect;
+  }
+  get random(): () => number {
+    return this.options.random;
+  }
+  get status(): TransportStatus {
+    return this.#status;
+  }
+
+  /** One request to `connection.ping`: true when the server answered through HTTP. */
+  async reachable(): Promise<boolean> {
+    try {
+      const response = await this.options.fetch(`${this.options.url}/connection.ping`, {
+        signal: AbortSignal.timeout(this.options.reconnect.connectTimeoutMs),
+      });
+      await response.body?.cancel();
+      return response.ok;
+    } catch {
+      return false;
+    }
+  }
+
+  /** Carries operations from now on (the server was just found reachable). */
+  activate(): void {
+    this.#active = true;
+    this.#attempt = 0;
+    this.#set({ state: 'connected', lastCloseCode: null, lastCloseReason: '' });
+    this.#wakeWaiting();
+  }
+
+  /** Carries nothing more: the probe stops (operations were moved off first). */
+  deactivate(): void {
+    this.#active = false;
+    clearTimeout(this.#probe);
+    this.#probe = undefined;
+    this.#waiting.clear();
+  }
+
+  /** Cuts a probe's backoff wait short. */
+  reconnectNow(): void {
+    if (!this.#active || this.#probe === undefined || this.#status.state !== 'reconnecting') return;
+    if (this.#status.retryAt === null) return;
+    clearTimeout(this.#probe);
+    this.#probe = undefined;
+    void this.#runProbe(this.#status.lastCloseReason);
+  }
+
+  headers(forceRefresh: boolean): Promise<Record<string, string>> {
+    if (forceRefresh) return this.#refreshed();
+    return this.#refresh ?? this.options.headers(false);
+  }
+
+  unreachable(): void {
+    if (!this.#active || this.#status.state !== 'connected') return;
+    this.#scheduleProbe('the server did not answer over HTTP');
+  }
+
+  whenReachable(run: () => void): () => void {
+    if (this.#active && this.#status.state === 'connected') {
+      run();
+      return () => {};
+    }
+    this.#waiting.add(run);
+    return () => this.#waiting.delete(run);
+  }
+
+  /** A query or mutation, sent when the server is reachable. */
+  call(op: Operation, sink: OperationSink): CarriedOperation {
+    let inFlight = false;
+    let refreshed = false;
+    let unsubscribe = () => {};
+    const send = () => {
+      inFlight = true;
+      const subscription = this.#batch({ op, next: () => sink as never }).subscribe({
+        next: ({ result }) => {
+          if ('data' in result) sink.data(result.data, undefined);
+        },
+        complete: () => sink.complete(),
+        error: (error) => {
+          if (isUnreachable(error)) {
+            this.unreachable();
+            sink.error(TRPCClientError.from(new ConnectionLostError(op.path)));
+          } else if (closeCodeOf(error) === CloseCode.Unauthorized && !refreshed) {
+            // Refused before the procedure ran: safe to send again, once, with a fresh token.
+            refreshed = true;
+            this.#refreshed().then(send, () => sink.error(error));
+          } else sink.error(error);
+        },
+      });
+      unsubscribe = () => subscription.unsubscribe();
+    };
+    const forget = this.whenReachable(send);
+    return {
+      withdraw: () => {
+        if (inFlight) return false;
+        forget();
+        return true;
+      },
+      cancel: () => {
+        forget();
+        unsubscribe();
+      },
+    };
+  }
+
+  /** A subscription as an SSE stream, resumed from `lastEventId`. */
+  subscribe(op: Operation, lastEventId: string | undefined, sink: OperationSink): CarriedOperation {
+    const stream = new SseSubscription(this, op.path, op.input, lastEventId, sink);
+    return {
+      withdraw: () => {
+        stream.stop();
+        return true;
+      },
+      cancel: () => stream.stop(),
+    };
+  }
+
+  /** A fresh token, asked once however many requests were refused together. */
+  #refreshed(): Promise<Record<string, string>> {
+    this.#refresh ??= this.options.headers(true).then(
+      (headers) => {
+        this.#refresh = null;
+        return headers;
+      },
+      (error: unknown) => {
+        this.#refresh = null;
+        callUserCode(() => this.events.unauthorized());
+        throw error;
+      },
+    );
+    return this.#refresh;
+  }
+
+  #scheduleProbe(reason: string): void {
+    const delay = fullJitterBackoff(this.#attempt, this.options.reconnect, this.options.random);
+    this.#attempt += 1;
+    this.#set({
+      state: 'reconnecting',
+      attempt: this.#attempt,
+      retryAt: this.options.now() + delay,
+      lastCloseCode: null,
+      lastCloseReason: reason,
+    });
+    this.#probe = setTimeout(() => {
+      this.#probe = undefined;
+      void this.#runProbe(reason);
+    }, delay);
+  }
+
+  async #runProbe(reason: string): Promise<void> {
+    this.#set({ ...this.#status, retryAt: null } as TransportStatus);
+    const ok = await this.reachable();
+    if (!this.#active) return;
+    if (ok) this.activate();
+    else this.#scheduleProbe(reason);
+  }
+
+  #wakeWaiting(): void {
+    const waiting = [...this.#waiting];
+    this.#waiting.clear();
+    for (const run of waiting) callUserCode(run);
+  }
+
+  #set(status: TransportStatus): void {
+    this.#status = status;
+    callUserCode(() => this.events.changed(status));
+  }
+}
