@@ -77,6 +77,13 @@ async function signUp(server: ServerProcess, username: string): Promise<string> 
   return token;
 }
 
+/** The Tether server under test, and what a real client needs to reach it as the bench's user. */
+export interface TetherTarget extends ServerUnderTest {
+  readonly wsUrl: string;
+  readonly token: string;
+  readonly roomId: string;
+}
+
 export interface TetherOptions {
   /** Profile the server's main thread from start to exit into this directory. */
   cpuProfileDir?: string;
@@ -88,7 +95,7 @@ export interface TetherOptions {
  * owns. Every socket, subscribers and driver alike, signs in as that user.
  * spawnServer's cleanup is process-wide: run one Tether server at a time.
  */
-export async function startTether(options: TetherOptions = {}): Promise<ServerUnderTest> {
+export async function startTether(options: TetherOptions = {}): Promise<TetherTarget> {
   const env: Record<string, string> = {
     ...SERVER_ENV,
     NODE_OPTIONS: `--expose-gc --require ${PROBE}`,
@@ -120,6 +127,9 @@ export async function startTether(options: TetherOptions = {}): Promise<ServerUn
     return {
       label: 'tether',
       pid: server.pid,
+      wsUrl: server.wsUrl,
+      token,
+      roomId,
       rpc: {
         label: HEALTH_PATH,
         url,
