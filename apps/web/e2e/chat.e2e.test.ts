@@ -1,5 +1,12 @@
 import type { AppRouter } from '@tether/protocol';
-import { killAllServers, respawn, type ServerProcess, spawnServer } from '@tether/testing';
+import {
+  killAllServers,
+  nginxBinary,
+  respawn,
+  type ServerProcess,
+  spawnServer,
+  startNginxProxy,
+} from '@tether/testing';
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { Browser, Page } from 'playwright-core';
 import superjson from 'superjson';
@@ -9,6 +16,8 @@ import { createRoom, roomIdOf, send, shownMessages, signUp, uniqueName } from '.
 import { chromiumAvailable } from './helpers/env';
 
 const hasBrowser = chromiumAvailable();
+const nginx = await nginxBinary();
+if (hasBrowser && !nginx) console.warn('[skip] the web app behind nginx: nginx is not installed (.ci/run installs it)');
 let server: ServerProcess;
 let browser: Browser;
 
@@ -134,6 +143,56 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     expect(await shownMessages(alice)).toEqual(stored);
     expect(await shownMessages(bob)).toEqual(stored);
   });
+
+  it.skipIf(!nginx)(
+    'works behind a proxy that cuts WebSocket: over HTTP and SSE, across a server restart, and back on WebSocket when allowed',
+    async () => {
+      const proxy = await startNginxProxy(server.port, 'cut');
+      try {
+        const alice = await person();
+        const bob = await person();
+        const [aliceName, bobName] = [uniqueName('alice'), uniqueName('bob')];
+        await signUp(alice, proxy.url, aliceName);
+        await signUp(bob, server.url, bobName);
+        const banner = (page: Page, transport: string) =>
+          page.locator(`.banner[data-state="connected"][data-transport="${transport}"]`);
+        await banner(alice, 'http').waitFor({ state: 'attached' });
+        await alice.getByRole('status').getByText('Connected over HTTP').waitFor();
+        const roomName = uniqueName('proxied');
+        await createRoom(alice, roomName, 'public');
+        const roomId = await roomIdOf(alice);
+        await bob.goto(`${server.url}/#/rooms/${roomId}`);
+        await bob.getByRole('button', { name: 'Join' }).click();
+        await send(bob, 'from bob, direct');
+        await alice.getByRole('log').getByText('from bob, direct').waitFor();
+        await send(alice, 'from alice, over http');
+        await bob.getByRole('log').getByText('from alice, over http').waitFor();
+        await screenshot(alice, 'connected-over-http');
+
+        const crashed = server;
+        crashed.signal('SIGKILL');
+        await crashed.exited;
+        server = await respawn(crashed);
+        await send(bob, 'after the restart');
+        await alice.getByRole('log').getByText('after the restart').waitFor();
+
+        await proxy.setMode('pass');
+        // The background WebSocket attempts back off up to 30 s; coming back online tries at once, as a user's would.
+        await alice.evaluate(() => window.dispatchEvent(new Event('online')));
+        await banner(alice, 'websocket').waitFor({ state: 'attached' });
+        await send(bob, 'back on websocket');
+        await alice.getByRole('log').getByText('back on websocket').waitFor();
+
+        const stored = await storedHistory(alice, roomId);
+        expect(stored).toEqual(['from bob, direct', 'from alice, over http', 'after the restart', 'back on websocket']);
+        expect(await shownMessages(alice)).toEqual(stored);
+        expect(await shownMessages(bob)).toEqual(stored);
+      } finally {
+        await proxy.stop();
+      }
+    },
+    90_000,
+  );
 
   it('keeps the user signed in and the room open across a reload', async () => {
     const alice = await person();

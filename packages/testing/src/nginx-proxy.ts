@@ -48,6 +48,8 @@ async function freePort(): Promise<number> {
 }
 
 function configuration(dir: string, port: number, upstreamPort: number, mode: UpgradeMode, generation: number): string {
+  // Set in each location: a location with any proxy_set_header of its own inherits none from the server block.
+  const forwarded = 'proxy_set_header Host $http_host; proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;';
   const upgrade =
     mode === 'refuse'
       ? 'proxy_set_header Upgrade ""; proxy_set_header Connection "";'
@@ -73,16 +75,17 @@ http {
     proxy_http_version 1.1;
     proxy_buffering off;
     proxy_read_timeout 1h;
-    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
     location = /__generation { return 200 "${generation}"; }
     location / {
       ${cut}
+      ${forwarded}
       ${upgrade}
       proxy_pass http://tether;
     }
     location /__cut/ {
       internal;
       rewrite ^/__cut(.*)$ $1 break;
+      ${forwarded}
       proxy_set_header Upgrade $http_upgrade;
       proxy_set_header Connection $connection_upgrade;
       proxy_read_timeout 50ms;
