@@ -2,10 +2,12 @@
 export type TokenResult = string | { token: string; expiresAt?: Date } | null | undefined;
 
 /**
- * Supplies the access token. Called before every connection; with
- * `forceRefresh` after the server rejected the token (4401) and before it
- * expires, when the client renews it on the open socket. Returning nothing
- * (or throwing) when a refresh is forced means "cannot": the client stops.
+ * Supplies the access token. Called before every connection (and, over HTTP,
+ * before every request); with `forceRefresh` after the server rejected the
+ * token (4401) and before it expires, when the client renews it on the open
+ * socket. Returning nothing when a refresh is forced means "cannot": the
+ * client stops. Throwing (or not answering within `connectTimeoutMs`) means
+ * "not now": the client tries again with backoff.
  */
 export type GetToken = (context: { forceRefresh: boolean }) => TokenResult | Promise<TokenResult>;
 

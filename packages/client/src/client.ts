@@ -57,25 +57,25 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     });
   }
 
-  /** The token for a new socket or HTTP request; after a 4401 it must be fresh, or the connection ends. */
-  async function currentToken(forceRefresh: boolean): Promise<AccessToken | null> {
+  /** The token for a new socket or HTTP request; null when a fresh one was needed and getToken has none. */
+  async function currentToken(forceRefresh: boolean): Promise<AccessToken | null | 'none-fresh'> {
     const token = await askForToken(forceRefresh);
-    if (forceRefresh && !token) {
-      throw new Error('the server refused the token and getToken could not supply a fresh one');
-    }
+    if (forceRefresh && !token) return 'none-fresh';
     scheduleRenewal(token);
     return token;
   }
 
-  /** The handshake for each new socket. */
-  async function connectionParams(forceRefresh: boolean): Promise<ConnectionParams> {
+  /** The handshake for each new socket; null ends the connection (the server refused the token, no fresh one). */
+  async function connectionParams(forceRefresh: boolean): Promise<ConnectionParams | null> {
     const token = await currentToken(forceRefresh);
+    if (token === 'none-fresh') return null;
     return { protocolVersion: String(PROTOCOL_VERSION), client: clientName, ...(token ? { token: token.token } : {}) };
   }
 
-  /** The headers of each HTTP request, when WebSocket is blocked. */
-  async function httpHeaders(forceRefresh: boolean): Promise<Record<string, string>> {
+  /** The headers of each HTTP request, when WebSocket is blocked; null as for `connectionParams`. */
+  async function httpHeaders(forceRefresh: boolean): Promise<Record<string, string> | null> {
     const token = await currentToken(forceRefresh);
+    if (token === 'none-fresh') return null;
     return token ? { authorization: `Bearer ${token.token}` } : {};
   }
 
@@ -108,6 +108,7 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     connectionParams,
     keepAlive,
     reconnect,
+    frames: { maxCalls: requests.maxCallsPerFrame, maxBytes: requests.maxFrameBytes },
     fallback: fallback.enabled
       ? { url: fallback.url, afterAttempts: fallback.afterAttempts, fetch: fallback.fetch, headers: httpHeaders }
       : null,

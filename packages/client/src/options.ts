@@ -31,8 +31,12 @@ export interface FallbackOptions {
 export interface RequestOptions {
   /** A query or mutation fails with `RequestTimeoutError` after this long, queued time included. @default 30_000 */
   timeoutMs: number;
-  /** Attempts for a mutation with an idempotencyKey whose socket dropped mid-flight. @default 5 */
+  /** Attempts for a query, or a mutation with an idempotencyKey, whose connection dropped mid-flight. @default 5 */
   mutationAttempts: number;
+  /** Calls sent together in one WebSocket frame at most (the server's limit: `TETHER_MAX_CALLS_PER_FRAME`). @default 100 */
+  maxCallsPerFrame: number;
+  /** Bytes per frame at most, counted as an upper bound (the server's limit: `TETHER_MAX_PAYLOAD_BYTES`). @default 524_288 */
+  maxFrameBytes: number;
 }
 
 /** The subset of the WebSocket constructor Tether uses; `globalThis.WebSocket` and `ws` both fit. */
@@ -63,7 +67,12 @@ export const DEFAULT_RECONNECT: ReconnectOptions = {
   slowDownAttempts: 3,
   connectTimeoutMs: 10_000,
 };
-export const DEFAULT_REQUESTS: RequestOptions = { timeoutMs: 30_000, mutationAttempts: 5 };
+export const DEFAULT_REQUESTS: RequestOptions = {
+  timeoutMs: 30_000,
+  mutationAttempts: 5,
+  maxCallsPerFrame: 100,
+  maxFrameBytes: 512 * 1024,
+};
 
 export interface ResolvedOptions {
   url: string;

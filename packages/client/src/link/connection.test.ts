@@ -171,12 +171,13 @@ describe('Connection', () => {
     expect(connection.status.state === 'reconnecting' && connection.status.retryAt).toBe(Date.now() + 7_999);
   });
 
-  it('asks for a fresh token after 4401, and ends when there is none', async () => {
+  it('asks for a fresh token after 4401, retries when getToken fails, and ends when it has none', async () => {
     let calls = 0;
     const { connection, params } = connect({
       params: async (forceRefresh) => {
         calls += 1;
-        if (forceRefresh && calls > 2) throw new Error('signed out');
+        if (forceRefresh && calls === 3) throw new Error('refresh endpoint unreachable');
+        if (forceRefresh && calls > 3) return null;
         return { token: `t${calls}` };
       },
     });
@@ -188,9 +189,47 @@ describe('Connection', () => {
     expect(params).toHaveBeenLastCalledWith(true);
     latest().open();
     latest().drop(CloseCode.Unauthorized, 'revoked');
-    // Not stable yet: the second retry may wait up to 2 s.
+    // Not stable yet: the second retry may wait up to 2 s. getToken throws: "not now", so it is retried.
     await vi.advanceTimersByTimeAsync(2_000);
+    expect(connection.status).toMatchObject({ state: 'reconnecting', lastCloseCode: 4401 });
+    expect(connection.status.lastCloseReason).toContain('refresh endpoint unreachable');
+    // The retry still asks for a fresh token; getToken has none: the connection ends.
+    await vi.advanceTimersByTimeAsync(4_000);
+    expect(params).toHaveBeenLastCalledWith(true);
     expect(connection.status).toMatchObject({ state: 'closed', reason: 'unauthorized', lastCloseCode: 4401 });
+  });
+
+  it('sends nothing new on a socket whose server announced a restart; the next socket takes it', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    latest().open();
+    expect(connection.send('a')).toBe(true);
+    latest().receive(JSON.stringify({ id: null, method: 'reconnect' }));
+    expect(connection.isOpen).toBe(false);
+    expect(connection.send('b')).toBe(false);
+    latest().drop(CloseCode.ServiceRestart, 'restarting');
+    await vi.advanceTimersByTimeAsync(1_000);
+    latest().open();
+    expect(connection.send('c')).toBe(true);
+    connection.dispose();
+  });
+
+  it('gives up on a getToken that never answers, and tries again', async () => {
+    let calls = 0;
+    const { connection, states } = connect({
+      params: (_forceRefresh) => {
+        calls += 1;
+        return calls === 1 ? new Promise(() => {}) : Promise.resolve({ token: 't' });
+      },
+    });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(DEFAULT_RECONNECT.connectTimeoutMs);
+    expect(states.at(-1)).toMatchObject({ state: 'reconnecting', lastCloseCode: null });
+    await vi.advanceTimersByTimeAsync(1_000);
+    latest().open();
+    expect(connection.status.state).toBe('connected');
+    connection.dispose();
   });
 
   it('ends for good on 4426 and on a normal close', async () => {

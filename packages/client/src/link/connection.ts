@@ -24,7 +24,12 @@ export interface ConnectionEvents {
 export interface ConnectionOptions {
   url: string;
   WebSocket: WebSocketConstructor;
-  /** The handshake's `data`, asked anew before every socket; `forceRefresh` after the server refused the token (4401). */
+  /**
+   * The handshake's `data`, asked anew before every socket; `forceRefresh`
+   * after the server refused the token (4401). null after a refusal means no
+   * fresh token can be had: the connection ends. A rejection, or no answer
+   * within `connectTimeoutMs`, is retried like a failed socket.
+   */
   connectionParams(forceRefresh: boolean): Promise<unknown>;
   keepAlive: KeepAliveOptions;
   reconnect: ReconnectOptions;
@@ -47,6 +52,17 @@ const OPEN = 1;
 const ignore = () => {};
 /** What a WebSocket reports for a connection lost without a close frame (RFC 6455, 7.1.5); no server sends it. */
 const ABNORMAL_CLOSURE = 1006;
+/** An attempt that failed before it had a socket to close. */
+const NO_CLOSE = 0;
+
+/** `promise`, or a rejection after `ms` (a getToken that never answers must not stall reconnecting). */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 /**
  * One WebSocket at a time, and the state machine around it: full-jitter
@@ -68,6 +84,8 @@ export class Connection {
   #recentClose: number | null = null;
   /** Attempts in a row that ended without a word from the server (see `unheardAttempts`). */
   #unheard = 0;
+  /** The server announced a restart on this socket: nothing new is sent on it. */
+  #draining = false;
   #started = false;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -85,7 +103,7 @@ export class Connection {
   }
 
   get isOpen(): boolean {
-    return this.#status.state === 'connected';
+    return this.#status.state === 'connected' && !this.#draining;
   }
 
   /**
@@ -175,23 +193,29 @@ export class Connection {
     const forceRefresh = this.#recentClose === CloseCode.Unauthorized;
     let params: unknown;
     try {
-      params = await this.options.connectionParams(forceRefresh);
-    } catch {
-      // No token after a refusal ends the client; any other failure to get one is retried.
-      if (forceRefresh) this.#end('unauthorized');
-      else this.#closed({ code: 0, reason: 'could not get connection params' }, false);
+      params = await withTimeout(this.options.connectionParams(forceRefresh), this.options.reconnect.connectTimeoutMs);
+    } catch (cause) {
+      if (this.#status.state === 'closed') return;
+      // Retried; after a refusal the next attempt asks for a fresh token again.
+      const reason = `could not get connection params: ${cause instanceof Error ? cause.message : String(cause)}`;
+      this.#closed({ code: forceRefresh ? CloseCode.Unauthorized : NO_CLOSE, reason }, false);
       return;
     }
     if (this.#status.state === 'closed') return;
+    if (params === null && forceRefresh) return this.#end('unauthorized');
     const url = `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}connectionParams=1`;
     let socket: Socket;
     try {
       socket = new this.options.WebSocket(url) as unknown as Socket;
     } catch (cause) {
-      this.#closed({ code: 0, reason: cause instanceof Error ? cause.message : 'could not open a socket' }, false);
+      this.#closed(
+        { code: NO_CLOSE, reason: cause instanceof Error ? cause.message : 'could not open a socket' },
+        false,
+      );
       return;
     }
     this.#socket = socket;
+    this.#draining = false;
     this.#timer = setTimeout(() => this.#abandon(socket, 'not open in time'), this.options.reconnect.connectTimeoutMs);
     socket.onopen = () => {
       clearTimeout(this.#timer);
@@ -228,6 +252,8 @@ export class Connection {
     }
     if (typeof message === 'object' && message !== null && 'method' in message && message.method === 'reconnect') {
       // The server is restarting: it closes 1012 once its work in flight is done, and the close reconnects.
+      // What is asked meanwhile waits for the next socket instead of being lost with this one.
+      this.#draining = true;
       return;
     }
     callUserCode(() => this.events.message(message));
@@ -262,7 +288,8 @@ export class Connection {
     if (wasOpen) callUserCode(() => this.events.lost());
     this.#recentClose = close.code;
     this.#unheard = close.code === ABNORMAL_CLOSURE ? this.#unheard + 1 : 0;
-    const last = { lastCloseCode: close.code, lastCloseReason: close.reason };
+    // A failure before any socket (no params, no socket at all) is no close: its code stays null.
+    const last = { lastCloseCode: close.code === NO_CLOSE ? null : close.code, lastCloseReason: close.reason };
     if (FATAL_CLOSE_CODES.has(close.code)) {
       this.#status = { ...this.#status, ...last };
       this.#end(close.code === CloseCode.UpgradeRequired ? 'upgrade-required' : 'server-closed');

@@ -22,8 +22,11 @@ export interface HttpTransportOptions {
   reconnect: ReconnectOptions;
   random: () => number;
   now: () => number;
-  /** The request headers: the token, asked before every request; `forceRefresh` after the server refused it. */
-  headers(forceRefresh: boolean): Promise<Record<string, string>>;
+  /**
+   * The request headers: the token, asked before every request; `forceRefresh`
+   * after the server refused it. null after a refusal: no fresh token can be had (the link ends).
+   */
+  headers(forceRefresh: boolean): Promise<Record<string, string> | null>;
 }
 
 export interface HttpTransportEvents {
@@ -130,7 +133,7 @@ export class HttpTransport implements StreamHost {
 
   headers(forceRefresh: boolean): Promise<Record<string, string>> {
     if (forceRefresh) return this.#refreshed();
-    return this.#refresh ?? this.options.headers(false);
+    return this.#refresh ?? this.options.headers(false).then((headers) => headers ?? {});
   }
 
   unreachable(): void {
@@ -203,11 +206,13 @@ export class HttpTransport implements StreamHost {
     this.#refresh ??= this.options.headers(true).then(
       (headers) => {
         this.#refresh = null;
-        return headers;
+        if (headers) return headers;
+        callUserCode(() => this.events.unauthorized());
+        throw new Error('the server refused the token and getToken has no fresh one');
       },
       (error: unknown) => {
+        // getToken failed this time (its own server unreachable?): the request fails, the link goes on.
         this.#refresh = null;
-        callUserCode(() => this.events.unauthorized());
         throw error;
       },
     );

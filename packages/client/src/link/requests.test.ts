@@ -141,4 +141,18 @@ describe('Requests', () => {
     await tick();
     expect(frames.map((frame) => (Array.isArray(frame) ? frame.length : 1))).toEqual([100, 100, 50]);
   });
+
+  it('splits calls into frames by size too; a call larger than a frame goes alone', async () => {
+    const { sink, frames } = fakeSink();
+    const requests = new Requests(sink, { maxCalls: 100, maxBytes: 3_000 });
+    for (const size of [300, 300, 5_000, 300]) {
+      requests.start('mutation', 'send', 'x'.repeat(size), undefined, recorder().callbacks);
+    }
+    sink.isOpen = true;
+    requests.opened();
+    await tick();
+    const inputs = (frame: unknown) =>
+      (Array.isArray(frame) ? frame : [frame]).map((call) => String(call.params.input).length);
+    expect(frames.map(inputs)).toEqual([[300, 300], [5_000], [300]]);
+  });
 });

@@ -4,8 +4,16 @@ import { callUserCode } from './call-user-code';
 
 type Method = 'query' | 'mutation' | 'subscription';
 
-/** Calls per frame, well inside the server's default limit (200): a frame over it fails every call in it. */
-const MAX_CALLS_PER_FRAME = 100;
+/** How large a frame of calls may grow: a frame over the server's limits fails every call in it. */
+export interface FrameLimits {
+  /** Calls per frame. */
+  maxCalls: number;
+  /** UTF-8 bytes per frame, counted as 3 per UTF-16 unit (an upper bound); a single larger call goes alone. */
+  maxBytes: number;
+}
+
+/** Well inside the server's defaults (200 calls, 1 MiB per message). */
+export const DEFAULT_FRAME_LIMITS: FrameLimits = { maxCalls: 100, maxBytes: 512 * 1024 };
 
 /** What a request's owner (the link) hears: the server's messages for it, then its end. */
 export interface RequestCallbacks {
@@ -63,7 +71,10 @@ export class Requests {
   #nextId = 0;
   #flushQueued = false;
 
-  constructor(private readonly sink: FrameSink) {}
+  constructor(
+    private readonly sink: FrameSink,
+    private readonly limits: FrameLimits = DEFAULT_FRAME_LIMITS,
+  ) {}
 
   get size(): number {
     return this.#requests.size;
@@ -170,12 +181,22 @@ export class Requests {
 
   #flush(): void {
     if (!this.sink.isOpen) return;
-    const messages: TRPCClientOutgoingMessage[] = [];
-    const batch: Request[] = [];
+    // Within the server's limits: a resubscription after a reconnect may be hundreds of calls.
+    let frame: string[] = [];
+    let batch: Request[] = [];
+    let units = 0;
+    const send = (): boolean => {
+      if (frame.length === 0) return true;
+      if (!this.sink.send(frame.length === 1 ? (frame[0] as string) : `[${frame.join(',')}]`)) return false;
+      for (const request of batch) request.sent = true;
+      frame = [];
+      batch = [];
+      units = 0;
+      return true;
+    };
     for (const request of this.#requests.values()) {
       if (request.sent) continue;
-      batch.push(request);
-      messages.push({
+      const message: TRPCClientOutgoingMessage = {
         id: request.id,
         method: request.method,
         params: {
@@ -183,13 +204,14 @@ export class Requests {
           input: request.input,
           ...(request.lastEventId === undefined ? {} : { lastEventId: request.lastEventId }),
         },
-      });
+      };
+      const text = JSON.stringify(message);
+      const full = frame.length >= this.limits.maxCalls || (units + text.length + 1) * 3 > this.limits.maxBytes;
+      if (full && !send()) return;
+      frame.push(text);
+      batch.push(request);
+      units += text.length + 1;
     }
-    // Within the server's calls-per-frame limit: a resubscription after a reconnect may be hundreds.
-    for (let start = 0; start < messages.length; start += MAX_CALLS_PER_FRAME) {
-      const chunk = messages.slice(start, start + MAX_CALLS_PER_FRAME);
-      if (!this.sink.send(JSON.stringify(chunk.length === 1 ? chunk[0] : chunk))) return;
-      for (const request of batch.slice(start, start + MAX_CALLS_PER_FRAME)) request.sent = true;
-    }
+    send();
   }
 }

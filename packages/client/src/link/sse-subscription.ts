@@ -14,7 +14,7 @@ export interface StreamHost {
   readonly fetch: typeof globalThis.fetch;
   readonly reconnect: ReconnectOptions;
   readonly random: () => number;
-  /** The request headers (the token); rejects when no fresh token can be had (the host then ends the link). */
+  /** The request headers (the token); rejects when they cannot be had now (with no fresh token at all, the host ends the link). */
   headers(forceRefresh: boolean): Promise<Record<string, string>>;
   /** A request could not reach the server: the host probes until it can. */
   unreachable(): void;
@@ -79,7 +79,9 @@ export class SseSubscription {
     try {
       headers = await this.host.headers(this.#forceRefresh);
     } catch {
-      return; // The host ends the link, and with it this subscription.
+      // Tried again later (still asking for a fresh token); if there is none at all, the link ends and stops this.
+      if (!this.#stopped) this.#settle('resume');
+      return;
     }
     if (this.#stopped) return;
     this.#forceRefresh = false;

@@ -10,7 +10,7 @@ import { Connection, type ConnectionOptions } from './connection';
 import { ClientClosedError, ConnectionLostError } from './errors';
 import { HttpTransport } from './http-transport';
 import type { CarriedOperation, OperationSink } from './operation-sink';
-import { Requests } from './requests';
+import { DEFAULT_FRAME_LIMITS, type FrameLimits, Requests } from './requests';
 
 export { ClientClosedError, ConnectionLostError } from './errors';
 
@@ -21,13 +21,15 @@ export interface HttpFallbackOptions {
   /** WebSocket attempts in a row that end without a word from the server before HTTP is tried. */
   afterAttempts: number;
   fetch: typeof globalThis.fetch;
-  /** The request headers (the token); `forceRefresh` after the server refused it. */
-  headers(forceRefresh: boolean): Promise<Record<string, string>>;
+  /** The request headers (the token); `forceRefresh` after the server refused it; null: no fresh token (the link ends). */
+  headers(forceRefresh: boolean): Promise<Record<string, string> | null>;
 }
 
 export interface TetherLinkOptions extends ConnectionOptions {
   /** null: WebSocket only. */
   fallback: HttpFallbackOptions | null;
+  /** How many calls, and how many bytes, one frame may carry. */
+  frames?: FrameLimits;
 }
 
 export interface TetherLink<TRouter extends AnyTRPCRouter> {
@@ -87,7 +89,7 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
       if (state.state === 'reconnecting' && state.retryAt !== null) void fallBackIfBlocked();
     },
   });
-  const requests = new Requests(connection);
+  const requests = new Requests(connection, options.frames ?? DEFAULT_FRAME_LIMITS);
   const fallback = options.fallback;
   const http =
     fallback &&
