@@ -50,7 +50,9 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
       const onDispose = () => reject(lifetime.signal.reason);
       if (lifetime.signal.aborted) return onDispose();
       lifetime.signal.addEventListener('abort', onDispose, { once: true });
-      Promise.resolve(getToken({ forceRefresh }))
+      // Through then(): a getToken that throws at once rejects like one that fails later (the listener still goes).
+      Promise.resolve()
+        .then(() => getToken({ forceRefresh }))
         .then(normalizeToken)
         .then(resolve, reject)
         .finally(() => lifetime.signal.removeEventListener('abort', onDispose));

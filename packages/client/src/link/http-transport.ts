@@ -6,6 +6,7 @@ import { fullJitterBackoff } from '../backoff';
 import type { ReconnectOptions } from '../options';
 import type { TransportStatus } from '../status';
 import { callUserCode } from './call-user-code';
+import { endpoint } from './endpoint';
 import { ConnectionLostError } from './errors';
 import type { CarriedOperation, OperationSink } from './operation-sink';
 import { SseSubscription, type StreamHost } from './sse-subscription';
@@ -35,14 +36,21 @@ export interface HttpTransportEvents {
   unauthorized(): void;
 }
 
-/** A failure that says nothing of the server's answer: no tRPC error shape came back (the network, a proxy's page). */
-function isUnreachable(error: TRPCClientError<AnyTRPCRouter>): boolean {
-  return error.data === undefined || error.data === null;
-}
-
 function closeCodeOf(error: TRPCClientError<AnyTRPCRouter>): unknown {
   const data: unknown = error.data;
   return typeof data === 'object' && data !== null && 'closeCode' in data ? data.closeCode : undefined;
+}
+
+/**
+ * A failure that says nothing of the procedure: no tRPC error shape came back
+ * (the network, a proxy's page), or the server is restarting (503, "retry
+ * shortly"). Either way the call was not answered and the server must be found again.
+ */
+function isUnreachable(error: TRPCClientError<AnyTRPCRouter>): boolean {
+  const data: unknown = error.data;
+  if (data === undefined || data === null) return true;
+  const code = typeof data === 'object' && 'code' in data ? data.code : undefined;
+  return code === 'SERVICE_UNAVAILABLE' && closeCodeOf(error) === undefined;
 }
 
 /**
@@ -61,6 +69,8 @@ export class HttpTransport implements StreamHost {
   #attempt = 0;
   #refresh: Promise<Record<string, string>> | null = null;
   #active = false;
+  /** Probes in flight are aborted when the transport stops carrying (dispose, back to WebSocket). */
+  #probes = new AbortController();
   readonly #batch;
 
   constructor(
@@ -93,14 +103,22 @@ export class HttpTransport implements StreamHost {
     return this.#status;
   }
 
-  /** One request to `connection.ping`: true when the server answered through HTTP. */
+  /**
+   * One request to `connection.ping`: true when the server itself answered
+   * through HTTP (tRPC's `{"result":…}`; a captive portal's redirect or page is not an answer).
+   */
   async reachable(): Promise<boolean> {
     try {
-      const response = await this.options.fetch(`${this.options.url}/connection.ping`, {
-        signal: AbortSignal.timeout(this.options.reconnect.connectTimeoutMs),
+      const response = await this.options.fetch(endpoint(this.options.url, 'connection.ping'), {
+        redirect: 'manual',
+        signal: AbortSignal.any([this.#probes.signal, AbortSignal.timeout(this.options.reconnect.connectTimeoutMs)]),
       });
-      await response.body?.cancel();
-      return response.ok;
+      if (!response.ok) {
+        await response.body?.cancel();
+        return false;
+      }
+      const body: unknown = await response.json();
+      return typeof body === 'object' && body !== null && 'result' in body;
     } catch {
       return false;
     }
@@ -120,6 +138,8 @@ export class HttpTransport implements StreamHost {
     clearTimeout(this.#probe);
     this.#probe = undefined;
     this.#waiting.clear();
+    this.#probes.abort();
+    this.#probes = new AbortController();
   }
 
   /** Cuts a probe's backoff wait short. */
@@ -154,28 +174,43 @@ export class HttpTransport implements StreamHost {
   call(op: Operation, sink: OperationSink): CarriedOperation {
     let inFlight = false;
     let refreshed = false;
+    let cancelled = false;
     let unsubscribe = () => {};
+    let forget = () => {};
     const send = () => {
+      if (cancelled) return;
       inFlight = true;
       const subscription = this.#batch({ op, next: () => sink as never }).subscribe({
         next: ({ result }) => {
-          if ('data' in result) sink.data(result.data, undefined);
+          if (!cancelled && 'data' in result) sink.data(result.data, undefined);
         },
-        complete: () => sink.complete(),
+        complete: () => {
+          if (!cancelled) sink.complete();
+        },
         error: (error) => {
+          // A cancelled call's abort is no news about the server.
+          if (cancelled) return;
           if (isUnreachable(error)) {
             this.unreachable();
             sink.error(TRPCClientError.from(new ConnectionLostError(op.path)));
           } else if (closeCodeOf(error) === CloseCode.Unauthorized && !refreshed) {
             // Refused before the procedure ran: safe to send again, once, with a fresh token.
             refreshed = true;
-            this.#refreshed().then(send, () => sink.error(error));
+            inFlight = false;
+            this.#refreshed().then(
+              () => {
+                forget = this.whenReachable(send);
+              },
+              () => {
+                if (!cancelled) sink.error(error);
+              },
+            );
           } else sink.error(error);
         },
       });
       unsubscribe = () => subscription.unsubscribe();
     };
-    const forget = this.whenReachable(send);
+    forget = this.whenReachable(send);
     return {
       withdraw: () => {
         if (inFlight) return false;
@@ -183,6 +218,7 @@ export class HttpTransport implements StreamHost {
         return true;
       },
       cancel: () => {
+        cancelled = true;
         forget();
         unsubscribe();
       },
@@ -237,8 +273,10 @@ export class HttpTransport implements StreamHost {
 
   async #runProbe(reason: string): Promise<void> {
     this.#set({ ...this.#status, retryAt: null } as TransportStatus);
+    const probes = this.#probes;
     const ok = await this.reachable();
-    if (!this.#active) return;
+    // Stopped meanwhile (and maybe started again, with a probe chain of its own).
+    if (!this.#active || probes !== this.#probes || probes.signal.aborted) return;
     if (ok) this.activate();
     else this.#scheduleProbe(reason);
   }

@@ -4,6 +4,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import superjson from 'superjson';
 import { fullJitterBackoff } from '../backoff';
 import type { ReconnectOptions } from '../options';
+import { endpoint } from './endpoint';
 import type { OperationSink } from './operation-sink';
 import { readServerSentEvents, type ServerSentEvent } from './sse-reader';
 
@@ -26,6 +27,9 @@ export interface StreamHost {
 const SILENCE_MS = 45_000;
 
 type Outcome = 'finished' | 'resume' | 'slow-down';
+
+/** Answers that will not change by asking again: the subscription fails with them (408 and 429 are retried). */
+const isFinalRefusal = (status: number) => status >= 400 && status < 500 && status !== 408 && status !== 429;
 
 /**
  * One subscription over SSE (the wire tRPC's `httpSubscriptionLink` reads),
@@ -85,7 +89,7 @@ export class SseSubscription {
     }
     if (this.#stopped) return;
     this.#forceRefresh = false;
-    const url = new URL(`${this.host.url}/${this.path}`);
+    const url = endpoint(this.host.url, this.path);
     if (this.input !== undefined) url.searchParams.set('input', JSON.stringify(superjson.serialize(this.input)));
     const resume: Record<string, string> =
       this.#lastEventId === undefined ? {} : { 'last-event-id': this.#lastEventId };
@@ -98,8 +102,10 @@ export class SseSubscription {
         signal: controller.signal,
       });
       if (!response.ok || !response.body || !response.headers.get('content-type')?.startsWith('text/event-stream')) {
-        // A proxy's error page (the server is down behind it), not the server's stream.
         await response.body?.cancel();
+        if (isFinalRefusal(response.status)) return this.#refused(response.status);
+        if (response.status === 408 || response.status === 429) return this.#settle('slow-down');
+        // A proxy's error page (the server is down behind it), not the server's stream.
         return this.#unreachable();
       }
       this.#watchSilence(controller, SILENCE_MS);
@@ -112,9 +118,12 @@ export class SseSubscription {
       });
     } catch {
       // Aborted by us (stopped, silent, or an outcome reached) or cut off: the outcome says which.
+      // Whatever broke it (an event that did not parse included), this stream is done with: close it.
+      const cutOff = !controller.signal.aborted;
+      controller.abort();
       if (this.#stopped) return;
-      if (controller.signal.aborted && outcome !== 'resume') return this.#settle(outcome);
-      if (!controller.signal.aborted) return this.#unreachable();
+      if (cutOff) return this.#unreachable();
+      if (outcome !== 'resume') return this.#settle(outcome);
     } finally {
       clearTimeout(this.#silence);
     }
@@ -172,6 +181,13 @@ export class SseSubscription {
     const delay = fullJitterBackoff(this.#attempt + slowDown, this.host.reconnect, this.host.random);
     this.#attempt += 1;
     this.#retry = setTimeout(() => this.#waitForServer(), delay);
+  }
+
+  /** A refusal no retry can change (a proxy's 404, 414, 401…): the subscription fails. */
+  #refused(status: number): void {
+    if (this.#stopped) return;
+    const error = new Error(`${this.path}: the subscription's stream was refused with HTTP ${status}`);
+    this.sink.error(TRPCClientError.from<AnyTRPCRouter>(error));
   }
 
   #unreachable(): void {

@@ -70,8 +70,11 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
   const operations = new Set<LinkOperation>();
   let transport: Transport = 'websocket';
   let probing = false;
-  /** HTTP answered while WebSocket was failing unheard: if the next socket fails so too, WebSocket is blocked. */
-  let httpAnswered = false;
+  /**
+   * HTTP answered when this many WebSocket attempts in a row had failed
+   * unheard: if the very next one fails unheard too, WebSocket is blocked.
+   */
+  let httpAnsweredAt: number | null = null;
 
   const connection: Connection = new Connection(options, {
     opened: () => requests.opened(),
@@ -82,7 +85,6 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
     },
     changed: (state) => {
       if (state.state === 'closed') return end();
-      if (connection.unheardAttempts === 0) httpAnswered = false;
       if (transport !== 'websocket') return;
       publish();
       // A wait has just begun: the attempt before it failed.
@@ -130,13 +132,18 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
    * answers both, so its clients stay on WebSocket.)
    */
   async function fallBackIfBlocked(): Promise<void> {
-    if (!http || !fallback || probing || connection.unheardAttempts < fallback.afterAttempts) return;
-    if (httpAnswered) return use('http');
+    if (!http || !fallback || probing) return;
+    const unheard = connection.unheardAttempts;
+    const answeredAt = httpAnsweredAt;
+    httpAnsweredAt = null;
+    if (answeredAt !== null && unheard === answeredAt + 1) return use('http');
+    if (unheard < fallback.afterAttempts) return;
     probing = true;
     const reachable = await http.reachable();
     probing = false;
     if (!reachable || transport !== 'websocket' || connection.status.state !== 'reconnecting') return;
-    httpAnswered = true;
+    if (connection.unheardAttempts !== unheard) return;
+    httpAnsweredAt = unheard;
     connection.reconnectNow();
   }
 

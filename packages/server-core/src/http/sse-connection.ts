@@ -95,13 +95,13 @@ export class SseConnection implements SessionPort {
     }
     this.#subscription = subscription;
     this.res.writeHead(200, SSE_HEADERS);
-    this.#write(SSE_CONNECTED);
     const { transformer } = router._def._config;
     await runSubscription(
       this.deps,
       { session: this.session, subscription, path, input },
       {
-        started: () => {},
+        // Once the procedure has started, as a WebSocket's `started`: a refused one (FORBIDDEN) never says it.
+        started: () => this.#write(SSE_CONNECTED),
         data: (value) => {
           const { id, data } = sseData(transformer, value, this.deps.metrics);
           if (!isEphemeral(value)) return this.#write(this.#event(id, data));

@@ -47,10 +47,10 @@ export function sseErrorEvent(
 }
 
 /**
- * Refuses an SSE subscription as tRPC's own server does: a stream that opens
- * and ends at once with a `serialized-error` (EventSource gives up on a
- * non-200 answer without saying why). `closeCode` is what a WebSocket would
- * have closed with, in the error's `data.closeCode`.
+ * Refuses an SSE subscription: a stream that opens and ends at once with a
+ * `serialized-error` (EventSource gives up on a non-200 answer without saying
+ * why), and no `connected` first, since the subscription never started.
+ * `closeCode` is what a WebSocket would have closed with, in the error's `data.closeCode`.
  */
 export function refuseSse(
   res: ServerResponse,
@@ -61,5 +61,5 @@ export function refuseSse(
 ): void {
   const ending = closeCode === undefined ? error : withCloseCode(error.code, error.message, closeCode);
   res.writeHead(200, SSE_HEADERS);
-  res.end(SSE_CONNECTED + sseErrorEvent(router, ending, { path, input: undefined, ctx: undefined }));
+  res.end(sseErrorEvent(router, ending, { path, input: undefined, ctx: undefined }));
 }
