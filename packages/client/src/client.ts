@@ -1,9 +1,9 @@
 import type { AnyTetherRouter, AppRouter, ConnectionParams } from '@tether/protocol';
 import { PROTOCOL_VERSION } from '@tether/protocol/wire';
-import { createTRPCClient, type TRPCClient } from '@trpc/client';
+import { createTRPCClientProxy, type TRPCClient } from '@trpc/client';
 import { type AccessToken, normalizeToken, renewalDelayMs } from './access-token';
+import { TetherUntypedClient } from './direct-calls';
 import { createTetherLink } from './link/tether-link';
-import { idempotentRetryLink, timeoutLink } from './links';
 import { resolveOptions, type TetherClientOptions } from './options';
 import { type ClosedReason, createStatus, type StatusObservable } from './status';
 import { onWakeSignals } from './wake-signals';
@@ -121,14 +121,14 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
   });
   const stopWakeSignals = onWakeSignals(() => tether.reconnectNow());
 
-  // Typed here for what the runtime itself calls (`connection.*`); callers get their own router's types.
-  const trpc = createTRPCClient<AnyTetherRouter>({
-    links: [
-      timeoutLink(requests.timeoutMs, () => status.get().state),
-      idempotentRetryLink(requests.mutationAttempts, () => !lifetime.signal.aborted),
-      tether.link,
-    ],
+  // Queries and mutations go straight on the link, with their timeout and safe retries; subscriptions through
+  // tRPC's client. Typed here for what the runtime itself calls (`connection.*`); callers get their own router's types.
+  const untyped = new TetherUntypedClient({ links: [tether.link] }, tether, {
+    timeoutMs: requests.timeoutMs,
+    attempts: requests.mutationAttempts,
+    describeConnection: () => status.get().state,
   });
+  const trpc = createTRPCClientProxy<AnyTetherRouter>(untyped);
 
   async function shutdown(reason: ClosedReason): Promise<void> {
     if (lifetime.signal.aborted) return;

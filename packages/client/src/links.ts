@@ -23,6 +23,11 @@ function idempotencyKeyOf(input: unknown): string | undefined {
   return typeof input.idempotencyKey === 'string' ? input.idempotencyKey : undefined;
 }
 
+/** Safe to send again when its connection dropped: a query, or a mutation that carries an `idempotencyKey`. */
+export function isRetryable(op: { type: string; input: unknown }): boolean {
+  return op.type === 'query' || (op.type === 'mutation' && idempotencyKeyOf(op.input) !== undefined);
+}
+
 /**
  * Retries what is safe to send again when its connection dropped mid-flight:
  * a query, and a mutation that carries an `idempotencyKey` (the retry goes
@@ -36,10 +41,7 @@ export function idempotentRetryLink(
 ): TRPCLink<AnyTRPCRouter> {
   return retryLink<AnyTRPCRouter>({
     retry: ({ op, error, attempts }) =>
-      isActive() &&
-      attempts < maxAttempts &&
-      (op.type === 'query' || (op.type === 'mutation' && idempotencyKeyOf(op.input) !== undefined)) &&
-      isConnectionLoss(error),
+      isActive() && attempts < maxAttempts && isRetryable(op) && isConnectionLoss(error),
     // The request then waits in the link's queue until the next connection opens. Not 0: the
     // retry goes out after the connection has finished handling the close that lost it.
     retryDelayMs: () => 1,

@@ -77,6 +77,8 @@ export class Connection {
   #socket: Socket | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
+  /** When the server was last heard from: the heartbeat timer checks it instead of being re-armed per message. */
+  #heardAt = 0;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   /** Attempts since a connection last stayed open. */
   #attempt = 0;
@@ -227,6 +229,7 @@ export class Connection {
         this.#unheard = 0;
         callUserCode(() => this.events.stable());
       }, this.options.reconnect.stableAfterMs);
+      this.#heardAt = this.#now();
       this.#armHeartbeat();
       this.#set({ state: 'connected', ...this.#lastClose() });
       callUserCode(() => this.events.opened());
@@ -238,7 +241,7 @@ export class Connection {
   }
 
   #receive(text: string): void {
-    this.#armHeartbeat();
+    this.#heardAt = this.#now();
     if (text === 'PONG') return;
     if (text === 'PING') {
       this.send('PONG');
@@ -260,15 +263,27 @@ export class Connection {
   }
 
   /** After `intervalMs` without a message, ping; after `pongTimeoutMs` more, the connection is dead. */
-  #armHeartbeat(): void {
+  #armHeartbeat(delay = this.options.keepAlive.intervalMs): void {
     clearTimeout(this.#heartbeat);
     const socket = this.#socket;
     if (!socket) return;
+    this.#heartbeat = setTimeout(() => this.#checkHeartbeat(socket), delay);
+  }
+
+  #checkHeartbeat(socket: Socket): void {
+    if (socket !== this.#socket) return;
     const { intervalMs, pongTimeoutMs } = this.options.keepAlive;
+    const quietFor = this.#now() - this.#heardAt;
+    if (quietFor < intervalMs) {
+      this.#armHeartbeat(intervalMs - quietFor);
+      return;
+    }
+    const pingedAt = this.#now();
+    if (socket.readyState === OPEN) socket.send('PING');
     this.#heartbeat = setTimeout(() => {
-      this.send('PING');
-      this.#heartbeat = setTimeout(() => this.#abandon(socket, 'no pong in time'), pongTimeoutMs);
-    }, intervalMs);
+      if (this.#heardAt >= pingedAt) this.#armHeartbeat();
+      else this.#abandon(socket, 'no pong in time');
+    }, pongTimeoutMs);
   }
 
   /** Gives up on a socket that cannot be trusted to close by itself (never opened, stopped answering). */

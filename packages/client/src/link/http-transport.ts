@@ -1,5 +1,5 @@
 import { CloseCode } from '@tether/protocol/wire';
-import { httpBatchLink, type Operation, TRPCClientError } from '@trpc/client';
+import { httpBatchLink, TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import superjson from 'superjson';
 import { fullJitterBackoff } from '../backoff';
@@ -8,6 +8,7 @@ import type { TransportStatus } from '../status';
 import { callUserCode } from './call-user-code';
 import { endpoint } from './endpoint';
 import { ConnectionLostError } from './errors';
+import type { OperationRequest } from './link-operation';
 import type { CarriedOperation, OperationSink } from './operation-sink';
 import { SseSubscription, type StreamHost } from './sse-subscription';
 
@@ -69,6 +70,7 @@ export class HttpTransport implements StreamHost {
   #attempt = 0;
   #refresh: Promise<Record<string, string>> | null = null;
   #active = false;
+  #opId = 0;
   /** Probes in flight are aborted when the transport stops carrying (dispose, back to WebSocket). */
   #probes = new AbortController();
   readonly #batch;
@@ -171,7 +173,9 @@ export class HttpTransport implements StreamHost {
   }
 
   /** A query or mutation, sent when the server is reachable. */
-  call(op: Operation, sink: OperationSink): CarriedOperation {
+  call(request: OperationRequest, sink: OperationSink): CarriedOperation {
+    this.#opId += 1;
+    const op = { ...request, id: this.#opId, context: {}, signal: null };
     let inFlight = false;
     let refreshed = false;
     let cancelled = false;
@@ -226,8 +230,8 @@ export class HttpTransport implements StreamHost {
   }
 
   /** A subscription as an SSE stream, resumed from `lastEventId`. */
-  subscribe(op: Operation, lastEventId: string | undefined, sink: OperationSink): CarriedOperation {
-    const stream = new SseSubscription(this, op.path, op.input, lastEventId, sink);
+  subscribe(request: OperationRequest, lastEventId: string | undefined, sink: OperationSink): CarriedOperation {
+    const stream = new SseSubscription(this, request.path, request.input, lastEventId, sink);
     return {
       withdraw: () => {
         stream.stop();

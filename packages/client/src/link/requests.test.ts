@@ -105,11 +105,11 @@ describe('Requests', () => {
     const { sink, frames } = fakeSink();
     const requests = new Requests(sink);
     const queued = requests.start('subscription', 'a', null, undefined, recorder().callbacks);
-    queued.cancel();
+    requests.cancel(queued);
     sink.isOpen = true;
     const live = requests.start('subscription', 'b', null, undefined, recorder().callbacks);
     await tick();
-    live.cancel();
+    requests.cancel(live);
     expect(frames).toEqual([
       { id: 2, method: 'subscription', params: { path: 'b', input: null } },
       { id: 2, method: 'subscription.stop' },

@@ -44,14 +44,6 @@ interface Request {
   callbacks: RequestCallbacks;
 }
 
-/** A request as its owner holds it. */
-export interface RequestHandle {
-  /** Forgets it: a live subscription is stopped on the server, an answer still owed is ignored. */
-  cancel(): void;
-  /** A query or mutation sent on the current socket, its answer still owed. */
-  readonly awaitingAnswer: boolean;
-}
-
 /** Where frames go: the connection, while it is open. */
 export interface FrameSink {
   readonly isOpen: boolean;
@@ -80,14 +72,14 @@ export class Requests {
     return this.#requests.size;
   }
 
-  /** Registers a request and sends it with whatever else is ready this tick. */
+  /** Registers a request and sends it with whatever else is ready this tick; returns its id. */
   start(
     method: Method,
     path: string,
     input: unknown,
     lastEventId: string | undefined,
     callbacks: RequestCallbacks,
-  ): RequestHandle {
+  ): number {
     this.#nextId += 1;
     const request: Request = {
       id: this.#nextId,
@@ -101,12 +93,7 @@ export class Requests {
     };
     this.#requests.set(request.id, request);
     this.#queueFlush();
-    return {
-      cancel: () => this.#cancel(request),
-      get awaitingAnswer() {
-        return request.method !== 'subscription' && request.sent;
-      },
-    };
+    return request.id;
   }
 
   /** A new socket is open: everything unanswered goes out on it, subscriptions from where they were. */
@@ -161,8 +148,16 @@ export class Requests {
     for (const request of requests) callUserCode(() => request.callbacks.closed(error));
   }
 
-  #cancel(request: Request): void {
-    if (this.#requests.get(request.id) !== request) return;
+  /** A query or mutation sent on the current socket, its answer still owed. */
+  awaitingAnswer(id: number): boolean {
+    const request = this.#requests.get(id);
+    return request !== undefined && request.method !== 'subscription' && request.sent;
+  }
+
+  /** Forgets a request: a query or mutation's answer is ignored, a live subscription is stopped on the server. */
+  cancel(id: number): void {
+    const request = this.#requests.get(id);
+    if (!request) return;
     this.#requests.delete(request.id);
     // A query or mutation's answer is simply ignored; a live subscription is stopped on the server.
     if (request.method === 'subscription' && request.sent) {

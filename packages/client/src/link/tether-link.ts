@@ -2,14 +2,12 @@ import { type Operation, TRPCClientError, type TRPCLink } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { type Observer, observable } from '@trpc/server/observable';
 import type { TRPCResponseMessage } from '@trpc/server/rpc';
-import { transformResult } from '@trpc/server/unstable-core-do-not-import';
-import superjson from 'superjson';
 import type { ConnectionStatus, Transport } from '../status';
 import { callUserCode } from './call-user-code';
 import { Connection, type ConnectionOptions } from './connection';
-import { ClientClosedError, ConnectionLostError } from './errors';
+import { ClientClosedError } from './errors';
 import { HttpTransport } from './http-transport';
-import type { CarriedOperation, OperationSink } from './operation-sink';
+import { type Carriers, LinkOperation, type OperationConsumer, type OperationRequest } from './link-operation';
 import { DEFAULT_FRAME_LIMITS, type FrameLimits, Requests } from './requests';
 
 export { ClientClosedError, ConnectionLostError } from './errors';
@@ -38,6 +36,11 @@ export interface TetherLink<TRouter extends AnyTRPCRouter> {
   readonly state: ConnectionStatus;
   /** Calls `listener` on every change of state; returns the unsubscribe function. */
   onStateChange(listener: (state: ConnectionStatus) => void): () => void;
+  /**
+   * Starts an operation for `consumer` without tRPC's observables (the
+   * client's fast path); null when the link has ended (the consumer heard why).
+   */
+  start(request: OperationRequest, consumer: OperationConsumer): LinkOperation | null;
   reconnectNow(): void;
   /** Closes the socket and every stream; requests still waiting are forgotten. */
   dispose(): void;
@@ -69,6 +72,18 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
   const listeners = new Set<(state: ConnectionStatus) => void>();
   const operations = new Set<LinkOperation>();
   let transport: Transport = 'websocket';
+  const carriers: Carriers = {
+    get transport() {
+      return transport;
+    },
+    get requests() {
+      return requests;
+    },
+    get http() {
+      return http;
+    },
+    operations,
+  };
   let probing = false;
   /**
    * HTTP answered when this many WebSocket attempts in a row had failed
@@ -163,105 +178,6 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
     publish();
   }
 
-  /**
-   * One operation of the client, on whichever transport is in use; it moves
-   * when the transport changes. The caller's handlers run through
-   * `callUserCode`: one that throws cannot break a transport's bookkeeping.
-   */
-  class LinkOperation implements OperationSink {
-    #carried: CarriedOperation | null = null;
-    #live = false;
-    #lastEventId: string | undefined;
-
-    constructor(
-      private readonly op: Operation,
-      private readonly observer: ResultObserver,
-    ) {
-      const input = op.input as { lastEventId?: unknown } | undefined;
-      if (typeof input?.lastEventId === 'string') this.#lastEventId = input.lastEventId;
-      operations.add(this);
-      this.#carry();
-    }
-
-    move(): void {
-      if (this.#carried?.withdraw()) this.#carry();
-    }
-
-    cancel(): void {
-      operations.delete(this);
-      this.#carried?.cancel();
-      this.#carried = null;
-    }
-
-    closed(error: ClientClosedError): void {
-      this.cancel();
-      // As tRPC's own client closing: a subscription completes, a call still owed an answer fails.
-      if (this.op.type === 'subscription') callUserCode(() => this.observer.complete());
-      else callUserCode(() => this.observer.error(TRPCClientError.from(error)));
-    }
-
-    started(): void {
-      if (this.#live) return;
-      this.#live = true;
-      callUserCode(() => this.observer.next({ result: { type: 'started' }, context: this.op.context }));
-    }
-
-    data(value: unknown, id: string | undefined): void {
-      if (id !== undefined) this.#lastEventId = id;
-      const result =
-        id === undefined ? { type: 'data' as const, data: value } : { type: 'data' as const, data: value, id };
-      callUserCode(() => this.observer.next({ result, context: this.op.context }));
-    }
-
-    suspended(): void {
-      if (!this.#live) return;
-      this.#live = false;
-      // As tRPC's own link: a subscription hears that its connection is being re-established.
-      const result = { type: 'state' as const, state: 'connecting' as const, error: null };
-      callUserCode(() => this.observer.next({ result, context: this.op.context }));
-    }
-
-    error(error: TRPCClientError<AnyTRPCRouter>): void {
-      operations.delete(this);
-      callUserCode(() => this.observer.error(error));
-    }
-
-    complete(): void {
-      operations.delete(this);
-      callUserCode(() => this.observer.complete());
-    }
-
-    #carry(): void {
-      if (transport === 'http' && http) {
-        this.#carried =
-          this.op.type === 'subscription' ? http.subscribe(this.op, this.#lastEventId, this) : http.call(this.op, this);
-        return;
-      }
-      const { op } = this;
-      const handle = requests.start(op.type, op.path, superjson.serialize(op.input), this.#lastEventId, {
-        message: (message) => {
-          const transformed = transformResult(message, superjson);
-          if (!transformed.ok) return this.error(TRPCClientError.from(transformed.error));
-          const { result } = transformed;
-          if (result.type === 'started') this.started();
-          else if (result.type === 'data' || result.type === undefined) this.data(result.data, result.id);
-        },
-        lost: () => this.error(TRPCClientError.from(new ConnectionLostError(op.path))),
-        suspended: () => this.suspended(),
-        closed: (error) => this.closed(error),
-        complete: () => this.complete(),
-      });
-      this.#carried = {
-        withdraw: () => {
-          if (handle.awaitingAnswer) return false;
-          handle.cancel();
-          return true;
-        },
-        cancel: () => handle.cancel(),
-      };
-    }
-  }
-
   const link: TRPCLink<TRouter> =
     () =>
     ({ op }) =>
@@ -272,7 +188,7 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
           return;
         }
         connection.start();
-        const operation = new LinkOperation(op, observer as ResultObserver);
+        const operation = new LinkOperation(carriers, op, new ObserverConsumer(observer as ResultObserver, op));
         const onAbort = () => {
           operation.cancel();
           observer.complete();
@@ -296,6 +212,15 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
       listeners.add(listener);
       return () => listeners.delete(listener);
     },
+    start: (request, consumer) => {
+      const status = connection.status;
+      if (status.state === 'closed') {
+        consumer.error(TRPCClientError.from(new ClientClosedError(status.reason)));
+        return null;
+      }
+      connection.start();
+      return new LinkOperation(carriers, request, consumer);
+    },
     reconnectNow() {
       connection.reconnectNow();
       if (transport === 'http') http?.reconnectNow();
@@ -304,4 +229,42 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
       connection.dispose();
     },
   };
+}
+
+/** tRPC's observer as an operation's consumer: what its client expects of a link, its handlers run through `callUserCode`. */
+class ObserverConsumer implements OperationConsumer {
+  constructor(
+    private readonly observer: ResultObserver,
+    private readonly op: Operation,
+  ) {}
+
+  started(): void {
+    callUserCode(() => this.observer.next({ result: { type: 'started' }, context: this.op.context }));
+  }
+
+  data(value: unknown, id: string | undefined): void {
+    const result =
+      id === undefined ? { type: 'data' as const, data: value } : { type: 'data' as const, data: value, id };
+    callUserCode(() => this.observer.next({ result, context: this.op.context }));
+  }
+
+  connecting(): void {
+    // As tRPC's own link: a subscription hears that its connection is being re-established.
+    const result = { type: 'state' as const, state: 'connecting' as const, error: null };
+    callUserCode(() => this.observer.next({ result, context: this.op.context }));
+  }
+
+  error(error: TRPCClientError<AnyTRPCRouter>): void {
+    callUserCode(() => this.observer.error(error));
+  }
+
+  complete(): void {
+    callUserCode(() => this.observer.complete());
+  }
+
+  closed(error: ClientClosedError): void {
+    // As tRPC's own client closing: a subscription completes, a call still owed an answer fails.
+    if (this.op.type === 'subscription') this.complete();
+    else this.error(TRPCClientError.from(error));
+  }
 }
