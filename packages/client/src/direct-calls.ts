@@ -55,7 +55,7 @@ class PendingCall implements OperationConsumer {
 
   started(): void {}
 
-  connecting(): void {}
+  suspended(): void {}
 
   data(value: unknown): void {
     if (this.#settled) return;

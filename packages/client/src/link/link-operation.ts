@@ -16,14 +16,8 @@ export interface OperationRequest {
   input: unknown;
 }
 
-/** Who asked: the link's observer for tRPC's client, or a pending call. */
-export interface OperationConsumer {
-  started(): void;
-  data(value: unknown, id: string | undefined): void;
-  /** A subscription's stream went away; it resumes by itself. */
-  connecting(): void;
-  error(error: TRPCClientError<AnyTRPCRouter>): void;
-  complete(): void;
+/** Who asked (the link's observer for tRPC's client, or a pending call): what a transport says, passed on once per change, and the link's end. */
+export interface OperationConsumer extends OperationSink {
   /** The link ended for good. */
   closed(error: ClientClosedError): void;
 }
@@ -99,7 +93,7 @@ export class LinkOperation implements OperationSink, RequestCallbacks {
   suspended(): void {
     if (!this.#live) return;
     this.#live = false;
-    this.consumer.connecting();
+    this.consumer.suspended();
   }
 
   error(error: TRPCClientError<AnyTRPCRouter>): void {

@@ -248,7 +248,7 @@ class ObserverConsumer implements OperationConsumer {
     callUserCode(() => this.observer.next({ result, context: this.op.context }));
   }
 
-  connecting(): void {
+  suspended(): void {
     // As tRPC's own link: a subscription hears that its connection is being re-established.
     const result = { type: 'state' as const, state: 'connecting' as const, error: null };
     callUserCode(() => this.observer.next({ result, context: this.op.context }));
