@@ -5,10 +5,10 @@ import {
   TRPCUntypedClient,
 } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
+import { isConnectionLoss, isRetryable, RequestTimeoutError } from './call-errors';
 import type { ClientClosedError } from './link/errors';
 import type { LinkOperation, OperationConsumer, OperationRequest } from './link/link-operation';
 import type { TetherLink } from './link/tether-link';
-import { isConnectionLoss, isRetryable, RequestTimeoutError } from './links';
 
 export interface DirectCallOptions {
   /** A call fails with `RequestTimeoutError` after this long, queued time included. */

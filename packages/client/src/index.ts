@@ -11,8 +11,8 @@
  */
 export type { GetToken, TokenResult } from './access-token';
 export { DEFAULT_RETRY, fullJitterBackoff, type RetryOptions } from './backoff';
+export { isConnectionLoss, RequestTimeoutError } from './call-errors';
 export { createTetherClient, type TetherClient } from './client';
-export { isConnectionLoss, RequestTimeoutError } from './links';
 export {
   DEFAULT_KEEP_ALIVE,
   DEFAULT_RECONNECT,
