@@ -19,6 +19,7 @@ export { PLUMBING_MIGRATIONS } from './store/plumbing-migrations';
 export { createPostgresStore, type PostgresStoreOptions } from './store/postgres-store';
 export type { Queryable, Store } from './store/store';
 export { isUniqueViolation, StoreError } from './store/store-errors';
+export { coalescedRead } from './streams/coalesced-read';
 export { appendEvents, lastSeq, readEvents, type SequencedEvent } from './streams/event-log';
 export { pushable } from './streams/pushable';
 export { pushedToIterator } from './streams/pushed-iterator';

@@ -73,6 +73,22 @@ export async function roomForReading(db: Queryable, userId: string, roomId: stri
   return room;
 }
 
+/**
+ * Whether `userId` may read `roomId`, and nothing else: what a subscription
+ * checks before it starts. One index lookup per table, where `findRoom` also
+ * counts members and reads the room's head.
+ */
+export async function assertMayRead(db: Queryable, userId: string, roomId: string): Promise<void> {
+  const [row] = await db.query<{ visibility: Room['visibility']; is_member: boolean }>(
+    `SELECT r.visibility,
+       EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member
+     FROM rooms r WHERE r.id = $2`,
+    [userId, roomId],
+  );
+  const refusal = refusalToRead(row && { visibility: row.visibility, isMember: row.is_member });
+  if (refusal) throw refusal;
+}
+
 export async function roomForWriting(db: Queryable, userId: string, roomId: string): Promise<Room> {
   const room = await findRoom(db, userId, roomId);
   const refusal = refusalToWrite(room);

@@ -1,6 +1,6 @@
 import type { Pushable, RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
 import type { Bus, ResumableLog, Store, WriteTx } from '@tether/server-core';
-import { appendEvents, lastSeq, readEvents, resumableStream } from '@tether/server-core';
+import { appendEvents, coalescedRead, lastSeq, readEvents, resumableStream } from '@tether/server-core';
 import type { TrackedEnvelope } from '@trpc/server';
 
 /** A room's event stream id in the event log, and its bus topic. */
@@ -25,7 +25,8 @@ export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
     bus,
     topic: roomStreamId,
     read: (roomId, range) => readEvents(store, roomStreamId(roomId), range),
-    lastSeq: (roomId) => lastSeq(store, roomStreamId(roomId)),
+    // Subscribers joining a busy room together share one read of its head.
+    lastSeq: coalescedRead((roomId: string) => lastSeq(store, roomStreamId(roomId))),
     synced: (roomId, seq) => ({ type: 'synced', roomId, seq, at: new Date() }),
   };
   return {

@@ -4,7 +4,7 @@ import type { GroupCommit, Store, WriteTx } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { PresenceTracker } from './presence';
-import { findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
+import { assertMayRead, findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
 import type { RoomEventLog } from './room-events';
 
 const userRef = (principal: Principal): UserRef => ({ id: principal.userId, username: principal.username });
@@ -120,13 +120,13 @@ export function createRoomsService({
     async events(principal, query, scope) {
       // Bound before access is checked, so a leave between the check and the stream cannot be missed.
       scope.endOnRevoke(membershipRevocationKey(query.roomId, principal.userId), LEFT_PRIVATE_ROOM);
-      await roomForReading(store, principal.userId, query.roomId);
+      await assertMayRead(store, principal.userId, query.roomId);
       return events.stream(query);
     },
 
     async presence(principal, { roomId }, scope) {
       scope.endOnRevoke(membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM);
-      await roomForReading(store, principal.userId, roomId);
+      await assertMayRead(store, principal.userId, roomId);
       return presence.stream(roomId, userRef(principal));
     },
 
