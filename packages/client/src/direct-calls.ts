@@ -84,7 +84,14 @@ class PendingCall implements OperationConsumer {
 
   #attempt(): void {
     this.#attempts += 1;
-    this.#operation = this.link.start(this.request, this);
+    try {
+      this.#operation = this.link.start(this.request, this);
+    } catch (cause) {
+      // The input would not serialize (a getter that throws, say): a client error, like any other.
+      this.#operation = null;
+      this.#settle();
+      this.reject(TRPCClientError.from(cause instanceof Error ? cause : new Error(String(cause))));
+    }
   }
 
   #timeOut(): void {

@@ -2,7 +2,7 @@ import type { GetToken } from './access-token';
 import { DEFAULT_RETRY, type RetryOptions } from './backoff';
 
 export interface KeepAliveOptions {
-  /** Ping after this long without a message from the server. @default 15_000 */
+  /** Checked every this long: a socket that heard nothing since the last check is pinged. @default 15_000 */
   intervalMs: number;
   /** Treat the connection as dead when no pong arrives this long after a ping. @default 5_000 */
   pongTimeoutMs: number;

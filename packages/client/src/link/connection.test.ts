@@ -256,6 +256,28 @@ describe('Connection', () => {
     expect(connection.status).toMatchObject({ state: 'reconnecting', lastCloseCode: 1006 });
   });
 
+  it('does not ping a socket that hears from the server, keeps one that answers, whatever the wall clock does', async () => {
+    const { connection } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    const socket = latest();
+    socket.open();
+    for (let i = 0; i < 4; i += 1) {
+      await vi.advanceTimersByTimeAsync(DEFAULT_KEEP_ALIVE.intervalMs / 2);
+      socket.receive('{"id":1,"result":{"type":"data","data":{"json":null}}}');
+    }
+    expect(socket.sent).not.toContain('PING');
+    await vi.advanceTimersByTimeAsync(2 * DEFAULT_KEEP_ALIVE.intervalMs);
+    expect(socket.sent.at(-1)).toBe('PING');
+    // The clock steps back an hour (NTP, a resumed VM): the answer still counts.
+    vi.setSystemTime(Date.now() - 3_600_000);
+    socket.receive('PONG');
+    await vi.advanceTimersByTimeAsync(DEFAULT_KEEP_ALIVE.pongTimeoutMs);
+    expect(socket.closedWith).toBeNull();
+    expect(connection.status.state).toBe('connected');
+    connection.dispose();
+  });
+
   it('gives up on a socket that does not open in time', async () => {
     const { connection } = connect();
     connection.start();

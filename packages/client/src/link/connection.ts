@@ -77,8 +77,8 @@ export class Connection {
   #socket: Socket | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
-  /** When the server was last heard from: the heartbeat timer checks it instead of being re-armed per message. */
-  #heardAt = 0;
+  /** Messages heard on the socket: the heartbeat timer checks whether it moved instead of being re-armed per message (no clock, so no clock step can fool it). */
+  #heard = 0;
   #stableTimer: ReturnType<typeof setTimeout> | undefined;
   /** Attempts since a connection last stayed open. */
   #attempt = 0;
@@ -229,7 +229,6 @@ export class Connection {
         this.#unheard = 0;
         callUserCode(() => this.events.stable());
       }, this.options.reconnect.stableAfterMs);
-      this.#heardAt = this.#now();
       this.#armHeartbeat();
       this.#set({ state: 'connected', ...this.#lastClose() });
       callUserCode(() => this.events.opened());
@@ -241,10 +240,11 @@ export class Connection {
   }
 
   #receive(text: string): void {
-    this.#heardAt = this.#now();
+    this.#heard += 1;
     if (text === 'PONG') return;
     if (text === 'PING') {
-      this.send('PONG');
+      // Straight on the socket: answered even while the server drains (`send` refuses new work then).
+      if (this.#socket?.readyState === OPEN) this.#socket.send('PONG');
       return;
     }
     let message: unknown;
@@ -262,28 +262,30 @@ export class Connection {
     callUserCode(() => this.events.message(message));
   }
 
-  /** After `intervalMs` without a message, ping; after `pongTimeoutMs` more, the connection is dead. */
-  #armHeartbeat(delay = this.options.keepAlive.intervalMs): void {
+  /**
+   * Every `intervalMs`, a socket that heard nothing since the last check is
+   * pinged (so a quiet one is pinged after one to two intervals); if it hears
+   * nothing within `pongTimeoutMs` more, the connection is dead.
+   */
+  #armHeartbeat(): void {
     clearTimeout(this.#heartbeat);
     const socket = this.#socket;
     if (!socket) return;
-    this.#heartbeat = setTimeout(() => this.#checkHeartbeat(socket), delay);
+    const heard = this.#heard;
+    this.#heartbeat = setTimeout(() => this.#checkHeartbeat(socket, heard), this.options.keepAlive.intervalMs);
   }
 
-  #checkHeartbeat(socket: Socket): void {
+  #checkHeartbeat(socket: Socket, heardBefore: number): void {
     if (socket !== this.#socket) return;
-    const { intervalMs, pongTimeoutMs } = this.options.keepAlive;
-    const quietFor = this.#now() - this.#heardAt;
-    if (quietFor < intervalMs) {
-      this.#armHeartbeat(intervalMs - quietFor);
+    if (this.#heard !== heardBefore) {
+      this.#armHeartbeat();
       return;
     }
-    const pingedAt = this.#now();
     if (socket.readyState === OPEN) socket.send('PING');
     this.#heartbeat = setTimeout(() => {
-      if (this.#heardAt >= pingedAt) this.#armHeartbeat();
+      if (this.#heard !== heardBefore) this.#armHeartbeat();
       else this.#abandon(socket, 'no pong in time');
-    }, pongTimeoutMs);
+    }, this.options.keepAlive.pongTimeoutMs);
   }
 
   /** Gives up on a socket that cannot be trusted to close by itself (never opened, stopped answering). */

@@ -44,14 +44,13 @@ function closeCodeOf(error: TRPCClientError<AnyTRPCRouter>): unknown {
 
 /**
  * A failure that says nothing of the procedure: no tRPC error shape came back
- * (the network, a proxy's page), or the server is restarting (503, "retry
- * shortly"). Either way the call was not answered and the server must be found again.
+ * (the network, a proxy's page), or the server is restarting (closeCode
+ * 1012). Either way the call was not run and the server must be found again.
+ * (A procedure's own SERVICE_UNAVAILABLE, a store outage, is its answer.)
  */
 function isUnreachable(error: TRPCClientError<AnyTRPCRouter>): boolean {
   const data: unknown = error.data;
-  if (data === undefined || data === null) return true;
-  const code = typeof data === 'object' && 'code' in data ? data.code : undefined;
-  return code === 'SERVICE_UNAVAILABLE' && closeCodeOf(error) === undefined;
+  return data === undefined || data === null || closeCodeOf(error) === CloseCode.ServiceRestart;
 }
 
 /**

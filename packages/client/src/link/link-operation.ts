@@ -50,8 +50,9 @@ export class LinkOperation implements OperationSink, RequestCallbacks {
   ) {
     const input = request.input as { lastEventId?: unknown } | undefined;
     if (typeof input?.lastEventId === 'string') this.#lastEventId = input.lastEventId;
-    carriers.operations.add(this);
+    // Carried first: an input that will not serialize throws here and leaves nothing behind.
     this.#carry();
+    carriers.operations.add(this);
   }
 
   /** The transport changed: moves unless it cannot (a call awaiting its answer finishes where it is). */

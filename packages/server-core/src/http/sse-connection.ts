@@ -95,6 +95,8 @@ export class SseConnection implements SessionPort {
     }
     this.#subscription = subscription;
     this.res.writeHead(200, SSE_HEADERS);
+    // The headers leave now: `connected` waits for the procedure, the client's connect timeout must not.
+    this.res.flushHeaders();
     const { transformer } = router._def._config;
     await runSubscription(
       this.deps,

@@ -162,7 +162,8 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       // A refusal is answered per call only for a batch within the limit: what costs more is refused once.
       const refusals = { count: paths.length > limits.maxCallsPerFrame ? 1 : paths.length, batch };
       if (draining) {
-        const error = new TRPCError({ code: 'SERVICE_UNAVAILABLE', message: 'server restarting: retry shortly' });
+        // closeCode 1012, as a WebSocket would close: a client tells a restart from a procedure's own failure.
+        const error = sessionEnd(CloseCode.ServiceRestart, 'server restarting: retry shortly');
         return sendTrpcError(res, router, error, refusals, { 'retry-after': '1' });
       }
       if (!takeCalls(address, paths.length)) {
