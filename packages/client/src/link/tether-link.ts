@@ -166,7 +166,7 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
     transport = next;
     if (next === 'http') http?.activate();
     else http?.deactivate();
-    for (const operation of operations) operation.move();
+    for (const operation of [...operations]) operation.move();
     publish();
   }
 
