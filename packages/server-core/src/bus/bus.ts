@@ -13,5 +13,12 @@ export interface Bus {
   subscribe(topic: string, listener: BusListener): void;
   /** Stops `listener` hearing `topic`; nothing when it was not listening. */
   unsubscribe(topic: string, listener: BusListener): void;
+  /**
+   * Resolves once this process hears what is published on `topic` from now
+   * on (at once in one process; after Redis confirmed the subscription across
+   * processes). A reader of the store waits for it, so nothing falls between
+   * its read and its listener.
+   */
+  listening(topic: string): Promise<void>;
   close(): Promise<void>;
 }

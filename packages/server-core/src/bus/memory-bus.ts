@@ -44,6 +44,7 @@ export function createMemoryBus(): Bus {
       if (!listeners?.delete(listener)) return;
       if (listeners.size === 0) topics.delete(topic);
     },
+    listening: () => Promise.resolve(),
     async close() {
       topics.clear();
     },

@@ -86,6 +86,9 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
 
   async #catchUp(afterSeq: number | null): Promise<void> {
     const { log, key } = this;
+    // Heard from now on before the store is read: nothing can fall between the two.
+    await log.bus.listening(log.topic(key));
+    if (this.#stopped) return;
     const pageSize = log.pageSize ?? 500;
     if (afterSeq === null) {
       this.#nextSeq = (await log.lastSeq(key)) + 1;

@@ -1,0 +1,93 @@
+import { createClient } from '@redis/client';
+import superjson from 'superjson';
+import type { Bus, BusListener } from './bus';
+
+export interface RedisBusOptions {
+  /** `redis://host:port/db`. */
+  url: string;
+  /** Put before every topic to make its channel, so several deployments can share one Redis. @default 'tether:' */
+  channelPrefix?: string;
+  /** A Redis failure or a listener that threw: reported, never thrown (the bus reconnects by itself). */
+  onError(error: unknown): void;
+}
+
+/** Reconnect delays: doubling from 50 ms, at most 2 s, for as long as it takes. */
+const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
+
+/**
+ * The bus between server processes: Redis pub/sub, one channel per topic
+ * that some listener of this process hears. A message is serialized once by
+ * its publisher (superjson: Dates and the like survive) and parsed once per
+ * process, so every local listener gets the same object (and the frames
+ * built from it are shared). Redis is only the doorbell: a publish made while
+ * it is down fails at once (no offline queue), and subscribers find what they
+ * missed in the store. Both connections reconnect by themselves, and the
+ * subscriber's channels are subscribed again.
+ */
+export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
+  const prefix = options.channelPrefix ?? 'tether:';
+  const publisher = createClient({
+    url: options.url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: reconnectDelay },
+  });
+  const subscriber = publisher.duplicate();
+  // An unheard 'error' would crash the process: every failure is the caller's to log.
+  publisher.on('error', options.onError);
+  subscriber.on('error', options.onError);
+  await Promise.all([publisher.connect(), subscriber.connect()]);
+
+  const topics = new Map<string, Set<BusListener>>();
+  /** Each topic's SUBSCRIBE, resolved once Redis confirmed it. */
+  const subscribed = new Map<string, Promise<void>>();
+
+  const onMessage = (payload: string, channel: string) => {
+    const listeners = topics.get(channel.slice(prefix.length));
+    if (!listeners) return;
+    let message: unknown;
+    try {
+      message = superjson.parse(payload);
+    } catch (error) {
+      options.onError(error);
+      return;
+    }
+    for (const listener of [...listeners]) {
+      try {
+        listener(message);
+      } catch (error) {
+        options.onError(error);
+      }
+    }
+  };
+
+  return {
+    async publish(topic, message) {
+      await publisher.publish(prefix + topic, superjson.stringify(message));
+    },
+    subscribe(topic, listener) {
+      let listeners = topics.get(topic);
+      if (!listeners) {
+        listeners = new Set();
+        topics.set(topic, listeners);
+        const confirmed = subscriber.subscribe(prefix + topic, onMessage).catch(options.onError);
+        subscribed.set(topic, confirmed);
+      }
+      listeners.add(listener);
+    },
+    unsubscribe(topic, listener) {
+      const listeners = topics.get(topic);
+      if (!listeners?.delete(listener) || listeners.size > 0) return;
+      topics.delete(topic);
+      subscribed.delete(topic);
+      subscriber.unsubscribe(prefix + topic, onMessage).catch(options.onError);
+    },
+    listening(topic) {
+      return subscribed.get(topic) ?? Promise.resolve();
+    },
+    async close() {
+      topics.clear();
+      subscribed.clear();
+      await Promise.allSettled([publisher.close(), subscriber.close()]);
+    },
+  };
+}
