@@ -1,4 +1,5 @@
 export { type NginxProxy, nginxBinary, startNginxProxy, type UpgradeMode } from './nginx-proxy';
+export { type RedisServer, redisServerBinary, startRedisServer } from './redis-server';
 export {
   killAllServers,
   type LogLine,

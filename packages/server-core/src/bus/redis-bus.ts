@@ -9,6 +9,8 @@ export interface RedisBusOptions {
   channelPrefix?: string;
   /** A Redis failure or a listener that threw: reported, never thrown (the bus reconnects by itself). */
   onError(error: unknown): void;
+  /** Both connections are up again after a loss (for a log line). */
+  onReconnected?(): void;
 }
 
 /** Reconnect delays: doubling from 50 ms, at most 2 s, for as long as it takes. */
@@ -36,6 +38,12 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   publisher.on('error', options.onError);
   subscriber.on('error', options.onError);
   await Promise.all([publisher.connect(), subscriber.connect()]);
+  // After the first connect, every 'ready' is a reconnection: reported once both connections are back.
+  const onReady = () => {
+    if (publisher.isReady && subscriber.isReady) options.onReconnected?.();
+  };
+  publisher.on('ready', onReady);
+  subscriber.on('ready', onReady);
 
   const topics = new Map<string, Set<BusListener>>();
   /** Each topic's SUBSCRIBE, resolved once Redis confirmed it. */
