@@ -278,6 +278,29 @@ describe('Connection', () => {
     connection.dispose();
   });
 
+  it('waits at most the cap between retries while another transport carries the traffic', async () => {
+    const { connection, states } = connect();
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    connection.capRetries(2_000);
+    for (let i = 0; i < 5; i += 1) {
+      latest().drop(1006);
+      const waiting = states.at(-1);
+      expect(
+        waiting?.state === 'reconnecting' && waiting.retryAt !== null && waiting.retryAt - Date.now(),
+      ).toBeLessThanOrEqual(2_000);
+      await vi.advanceTimersByTimeAsync(2_000);
+    }
+    connection.capRetries(null);
+    latest().drop(1006);
+    const uncapped = states.at(-1);
+    // Attempt 6 with base 1 s and max 8 s, at the top of its range: the cap is gone.
+    expect(
+      uncapped?.state === 'reconnecting' && uncapped.retryAt !== null && uncapped.retryAt - Date.now(),
+    ).toBeGreaterThan(7_000);
+    connection.dispose();
+  });
+
   it('gives up on a socket that does not open in time', async () => {
     const { connection } = connect();
     connection.start();

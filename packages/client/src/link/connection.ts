@@ -88,6 +88,8 @@ export class Connection {
   #unheard = 0;
   /** The server announced a restart on this socket: nothing new is sent on it. */
   #draining = false;
+  /** A lower ceiling for retry delays, while another transport carries the traffic (see `capRetries`). */
+  #retryCeiling: number | null = null;
   #started = false;
   readonly #random: () => number;
   readonly #now: () => number;
@@ -145,6 +147,15 @@ export class Connection {
   /** Ends for good: no timer, socket or handler is left. */
   dispose(): void {
     this.#end('disposed');
+  }
+
+  /**
+   * Retries wait at most `ms` from the next one on (null: back to
+   * `reconnect.maxMs`): while HTTP carries the traffic, a WebSocket that
+   * becomes possible is found soon, at the cost of one upgrade attempt now and then.
+   */
+  capRetries(ms: number | null): void {
+    this.#retryCeiling = ms;
   }
 
   /** Ends for good for a reason found outside the socket (no fresh token for HTTP). */
@@ -314,7 +325,10 @@ export class Connection {
     }
     const slowDown = SLOW_DOWN_CLOSE_CODES.has(close.code) ? this.options.reconnect.slowDownAttempts : 0;
     // The first retry after a connection that had opened goes at once, but with jitter like any other.
-    const delay = fullJitterBackoff(this.#attempt + slowDown, this.options.reconnect, this.#random);
+    const { reconnect } = this.options;
+    const retry =
+      this.#retryCeiling === null ? reconnect : { ...reconnect, maxMs: Math.min(reconnect.maxMs, this.#retryCeiling) };
+    const delay = fullJitterBackoff(this.#attempt + slowDown, retry, this.#random);
     this.#attempt += 1;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;

@@ -12,6 +12,9 @@ import { DEFAULT_FRAME_LIMITS, type FrameLimits, Requests } from './requests';
 
 export { ClientClosedError, ConnectionLostError } from './errors';
 
+/** While on HTTP, WebSocket is tried again at least this often (jittered): a proxy that starts allowing it is noticed soon. */
+const BACKGROUND_RETRY_MAX_MS = 10_000;
+
 /** Where the link goes when WebSocket is blocked. */
 export interface HttpFallbackOptions {
   /** The tRPC endpoint over HTTP, e.g. `http://127.0.0.1:3000/trpc`. */
@@ -164,6 +167,7 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
 
   function use(next: Transport): void {
     transport = next;
+    connection.capRetries(next === 'http' ? BACKGROUND_RETRY_MAX_MS : null);
     if (next === 'http') http?.activate();
     else http?.deactivate();
     for (const operation of [...operations]) operation.move();
