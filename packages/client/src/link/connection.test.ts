@@ -1,7 +1,8 @@
 import { CloseCode } from '@tether/protocol/wire';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { DEFAULT_KEEP_ALIVE, DEFAULT_RECONNECT, type WebSocketConstructor } from '../options';
-import { Connection, type ConnectionState } from './connection';
+import type { TransportStatus } from '../status';
+import { Connection } from './connection';
 
 /** A socket the test drives: it opens, speaks and closes when told. */
 class FakeSocket {
@@ -40,7 +41,7 @@ class FakeSocket {
 const latest = () => FakeSocket.all.at(-1) as FakeSocket;
 
 function connect(overrides: { params?: (forceRefresh: boolean) => Promise<unknown> } = {}) {
-  const states: ConnectionState[] = [];
+  const states: TransportStatus[] = [];
   const heard: unknown[] = [];
   let opened = 0;
   let lost = 0;

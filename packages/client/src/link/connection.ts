@@ -4,9 +4,6 @@ import type { KeepAliveOptions, ReconnectOptions, WebSocketConstructor } from '.
 import type { ClosedReason, LastClose, TransportStatus } from '../status';
 import { callUserCode } from './call-user-code';
 
-/** The connection's state: the client's public status while WebSocket is its transport (`status.ts`). */
-export type ConnectionState = TransportStatus;
-
 /** What the connection tells its owner. */
 export interface ConnectionEvents {
   /** The handshake is sent: requests may go out on `send`. */
@@ -18,7 +15,7 @@ export interface ConnectionEvents {
   /** The socket has stayed open for `stableAfterMs`: WebSocket works here. */
   stable(): void;
   /** Every change of state. */
-  changed(state: ConnectionState): void;
+  changed(state: TransportStatus): void;
 }
 
 export interface ConnectionOptions {
@@ -73,7 +70,7 @@ function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
  * and hears what comes back. `dispose()` leaves no timer, socket or handler.
  */
 export class Connection {
-  #status: ConnectionState = { state: 'connecting', lastCloseCode: null, lastCloseReason: '' };
+  #status: TransportStatus = { state: 'connecting', lastCloseCode: null, lastCloseReason: '' };
   #socket: Socket | null = null;
   #timer: ReturnType<typeof setTimeout> | undefined;
   #heartbeat: ReturnType<typeof setTimeout> | undefined;
@@ -102,7 +99,7 @@ export class Connection {
     this.#now = options.now ?? Date.now;
   }
 
-  get status(): ConnectionState {
+  get status(): TransportStatus {
     return this.#status;
   }
 
@@ -163,7 +160,7 @@ export class Connection {
     this.#end(reason);
   }
 
-  #set(status: ConnectionState): void {
+  #set(status: TransportStatus): void {
     this.#status = status;
     callUserCode(() => this.events.changed(status));
   }

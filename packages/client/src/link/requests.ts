@@ -39,8 +39,6 @@ interface Request {
   lastEventId: string | undefined;
   /** On the current socket: awaiting its answer (a query or mutation) or live (a subscription). */
   sent: boolean;
-  /** A subscription's `started` was passed on once; a resubscription's is not. */
-  started: boolean;
   callbacks: RequestCallbacks;
 }
 
@@ -88,7 +86,6 @@ export class Requests {
       input,
       lastEventId,
       sent: false,
-      started: false,
       callbacks,
     };
     this.#requests.set(request.id, request);
@@ -108,8 +105,6 @@ export class Requests {
       if (!request.sent) continue;
       request.sent = false;
       if (request.method === 'subscription') {
-        // Its next `started` is passed on: the subscriber learns it is live again.
-        request.started = false;
         callUserCode(() => request.callbacks.suspended());
         continue;
       }
@@ -125,12 +120,7 @@ export class Requests {
     if (!request) return;
     const result = 'result' in message ? message.result : null;
     if (request.method === 'subscription' && result) {
-      if (result.type === 'started') {
-        if (request.started) return;
-        request.started = true;
-      } else if (result.type === 'data' && result.id !== undefined) {
-        request.lastEventId = String(result.id);
-      }
+      if (result.type === 'data' && result.id !== undefined) request.lastEventId = String(result.id);
       if (result.type !== 'stopped') {
         request.callbacks.message(message);
         return;

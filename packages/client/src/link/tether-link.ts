@@ -75,18 +75,6 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
   const listeners = new Set<(state: ConnectionStatus) => void>();
   const operations = new Set<LinkOperation>();
   let transport: Transport = 'websocket';
-  const carriers: Carriers = {
-    get transport() {
-      return transport;
-    },
-    get requests() {
-      return requests;
-    },
-    get http() {
-      return http;
-    },
-    operations,
-  };
   let probing = false;
   /**
    * HTTP answered when this many WebSocket attempts in a row had failed
@@ -129,6 +117,15 @@ export function createTetherLink<TRouter extends AnyTRPCRouter>(options: TetherL
         unauthorized: () => connection.close('unauthorized'),
       },
     );
+
+  const carriers: Carriers = {
+    get transport() {
+      return transport;
+    },
+    requests,
+    http,
+    operations,
+  };
 
   function state(): ConnectionStatus {
     const current =
