@@ -15,12 +15,11 @@
  *
  *   npx tsx bench/client-link.ts
  */
-import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { createTetherClient, type TetherClient } from '@tether/client/node';
 import { killAllServers } from '@tether/testing';
 import { WebSocket } from 'ws';
 import { type LoopBounds, runClosedLoop } from './closed-loop';
+import { buildServer, withTimeout } from './harness';
 import { count, ratio, runBench, say } from './report';
 import { stopAllChildren } from './transport/child';
 import { percentile } from './transport/process-stats';
@@ -33,8 +32,6 @@ const THROUGHPUT_BOUNDS: LoopBounds = { warmupMs: 1_000, durationMs: 4_000, maxO
 const LATENCY_BOUNDS: LoopBounds = { warmupMs: 500, durationMs: 2_000, maxOps: 200_000 };
 /** However slow, the subscribers' step ends: a bench never waits without bound. */
 const SUBSCRIBE_TIMEOUT_MS = 120_000;
-
-const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
 
 function clientOf(target: TetherTarget): TetherClient {
   // WebSocket only: the bench measures the link, not a fallback it never needs on loopback.
@@ -63,21 +60,6 @@ async function clientRpc(target: TetherTarget) {
   }
 }
 
-async function withTimeout<T>(promise: Promise<T>, what: string): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error(`${what}: not done in ${SUBSCRIBE_TIMEOUT_MS} ms`)),
-      SUBSCRIBE_TIMEOUT_MS,
-    );
-  });
-  try {
-    return await Promise.race([promise, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 /** SUBSCRIBERS clients at once, each subscribed until `synced`: ms from the first client made to the last synced. */
 async function clientSubscribers(target: TetherTarget): Promise<number> {
   const clients: TetherClient[] = [];
@@ -98,7 +80,7 @@ async function clientSubscribers(target: TetherTarget): Promise<number> {
         );
       });
     });
-    await withTimeout(Promise.all(synced), 'client subscribers');
+    await withTimeout(Promise.all(synced), SUBSCRIBE_TIMEOUT_MS, 'client subscribers');
     return performance.now() - startedAt;
   } finally {
     await Promise.all(clients.map((client) => client.dispose()));
@@ -118,7 +100,7 @@ async function rawSockets(url: string): Promise<number> {
         socket.once('error', reject);
       });
     });
-    await withTimeout(Promise.all(opened), 'raw sockets');
+    await withTimeout(Promise.all(opened), SUBSCRIBE_TIMEOUT_MS, 'raw sockets');
     return performance.now() - startedAt;
   } finally {
     for (const socket of sockets) socket.terminate();
@@ -126,8 +108,7 @@ async function rawSockets(url: string): Promise<number> {
 }
 
 async function main(): Promise<void> {
-  const build = spawnSync(process.execPath, ['build.mjs'], { cwd: SERVER_DIR, stdio: 'inherit' });
-  if (build.status !== 0) throw new Error(`server build failed (exit ${build.status ?? build.signal})`);
+  buildServer();
   say(`client: @tether/client (WebSocket link) against the Tether server; baseline: a raw ws client and echo server`);
 
   const tether = await startTether();

@@ -4,14 +4,13 @@
  * each engine, each figure beside a bare-transaction baseline measured on the
  * same engine in the same run. Run with tsx from apps/server.
  */
-import { spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { killAllServers, type LogLine, type ServerProcess, spawnServer } from '@tether/testing';
 import { type ChatRoom, openChatRoom } from './chat-clients';
 import type { LoopBounds } from './closed-loop';
 import { type Baseline, type Engine, pgliteEngine, postgresEngine } from './engines';
+import { buildServer, withTimeout } from './harness';
 import { count, mib, ratio, runBench, say } from './report';
 import { messageBody, runSends, SCENARIOS } from './send-scenarios';
 
@@ -34,21 +33,7 @@ const SERVER_ENV = {
   LOG_LEVEL: 'info',
 };
 
-const SERVER_DIR = fileURLToPath(new URL('..', import.meta.url));
-
 /** turbo builds before `bench`; building again costs a second and covers running this script directly. */
-function buildServer(): void {
-  const result = spawnSync(process.execPath, ['build.mjs'], { cwd: SERVER_DIR, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`server build failed (exit ${result.status ?? result.signal})`);
-}
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  const timeout = sleep(ms, undefined, { ref: false }).then(() => {
-    throw new Error(`${what} took over ${ms} ms`);
-  });
-  return Promise.race([promise, timeout]);
-}
-
 /** Graceful first, so the server closes its database connections; killAllServers SIGKILLs a laggard and removes data dirs. */
 async function stopServer(server: ServerProcess): Promise<void> {
   server.signal('SIGTERM');

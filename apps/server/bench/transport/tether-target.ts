@@ -9,6 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { PROTOCOL_VERSION } from '@tether/protocol/wire';
 import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
+import { withTimeout } from '../harness';
 import { type Driver, eventBody, type MemorySample, type ServerUnderTest } from './target';
 import { resultOf, WireSocket } from './wire-socket';
 
@@ -56,13 +57,6 @@ const frames = {
   call: (id: number, method: 'query' | 'mutation' | 'subscription', path: string, input: unknown) =>
     JSON.stringify({ id, method, params: { path, input: { json: input } } }),
 };
-
-async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  const timeout = sleep(ms, undefined, { ref: false }).then(() => {
-    throw new Error(`${what} took over ${ms} ms`);
-  });
-  return Promise.race([promise, timeout]);
-}
 
 async function signUp(server: ServerProcess, username: string): Promise<string> {
   const response = await fetch(`${server.url}/trpc/auth.signUp`, {

@@ -16,12 +16,11 @@
  * profile-summary.ts summarises a .cpuprofile (also on its own);
  * transport-report.ts prints.
  */
-import { spawnSync } from 'node:child_process';
 import { mkdtemp } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { killAllServers } from '@tether/testing';
+import { buildServer } from '../harness';
 import { count, runBench, say } from '../report';
 import { stopAllChildren } from './child';
 import { BURST_EVENTS, ISOLATED_EVENTS, SUBSCRIBERS } from './fanout';
@@ -39,13 +38,6 @@ const MANY_CONNECTIONS_GOAL = 50_000;
 /** Descriptors kept free for the server's own files, and what the count is rounded down to. */
 const DESCRIPTOR_HEADROOM = 100;
 const MANY_CONNECTIONS_STEP = 500;
-
-const SERVER_DIR = fileURLToPath(new URL('../..', import.meta.url));
-
-function buildServer(): void {
-  const result = spawnSync(process.execPath, ['build.mjs'], { cwd: SERVER_DIR, stdio: 'inherit' });
-  if (result.status !== 0) throw new Error(`server build failed (exit ${result.status ?? result.signal})`);
-}
 
 /** As many connections as one process's descriptors allow, at most the issue's 50,000. */
 async function manyConnectionsCount(pid: number): Promise<{ connections: number; why: string }> {
