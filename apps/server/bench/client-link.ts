@@ -5,7 +5,9 @@
  *
  * 1. a no-op query (`connection.ping`) with 64 calls in flight on one client,
  *    against a raw `ws` echo of the same request frames;
- * 2. the same query one at a time (p50 round trip), against the raw echo;
+ * 2. the same query one at a time (p50 round trip), against the raw echo,
+ *    the two measured in alternating windows while both servers run, so that
+ *    drift in the machine's speed cannot favour either;
  * 3. 1,000 clients, each on its own socket, connected and subscribed to a
  *    room until it says `synced`, against 1,000 raw sockets opened the same
  *    way (all at once, from this process).
@@ -18,18 +20,19 @@
 import { createTetherClient, type TetherClient } from '@tether/client/node';
 import { killAllServers } from '@tether/testing';
 import { WebSocket } from 'ws';
-import { type LoopBounds, runClosedLoop } from './closed-loop';
+import { type InterleaveBounds, interleavedRoundTrips, runClosedLoop } from './closed-loop';
 import { buildServer, withTimeout } from './harness';
 import { count, ratio, runBench, say } from './report';
 import { stopAllChildren } from './transport/child';
 import { percentile } from './transport/process-stats';
-import { startRaw } from './transport/raw-target';
-import { measureRpc, RPC_IN_FLIGHT } from './transport/rpc';
+import { type RawTarget, startRaw } from './transport/raw-target';
+import { measureThroughput, RPC_IN_FLIGHT, THROUGHPUT_BOUNDS } from './transport/rpc';
 import { startTether, type TetherTarget } from './transport/tether-target';
+import { resultOf, WireSocket } from './transport/wire-socket';
 
 const SUBSCRIBERS = 1_000;
-const THROUGHPUT_BOUNDS: LoopBounds = { warmupMs: 1_000, durationMs: 4_000, maxOps: 2_000_000 };
-const LATENCY_BOUNDS: LoopBounds = { warmupMs: 500, durationMs: 2_000, maxOps: 200_000 };
+/** 14 rounds of three 250 ms windows: about 10 s, 1 s of it warm-up. */
+const LATENCY_BOUNDS: InterleaveBounds = { rounds: 14, warmupRounds: 2, windowMs: 250, maxOpsPerWindow: 25_000 };
 /** However slow, the subscribers' step ends: a bench never waits without bound. */
 const SUBSCRIBE_TIMEOUT_MS = 120_000;
 
@@ -38,25 +41,38 @@ function clientOf(target: TetherTarget): TetherClient {
   return createTetherClient({ url: target.wsUrl, getToken: () => target.token, fallback: { enabled: false } });
 }
 
-async function clientRpc(target: TetherTarget) {
-  const client = clientOf(target);
+/** Calls/s with RPC_IN_FLIGHT calls in flight on one client. */
+async function clientThroughput(client: TetherClient): Promise<number> {
+  const call = async () => {
+    await client.trpc.connection.ping.query();
+  };
+  await call();
+  return (await runClosedLoop(RPC_IN_FLIGHT, THROUGHPUT_BOUNDS, call)).perSecond;
+}
+
+/** One call at a time, p50 round trip, ms: the client, a minimal wire client to the same server and the raw echo, taking turns. */
+async function sequentialP50(client: TetherClient, tether: TetherTarget, raw: RawTarget) {
+  const wire = await WireSocket.open(tether.rpc.url, tether.rpc.openFrames);
+  const echo = await WireSocket.open(raw.rpc.url, raw.rpc.openFrames);
   try {
-    await client.status.waitFor('connected');
-    const call = async () => {
-      await client.trpc.connection.ping.query();
-    };
-    await call();
-    const throughput = await runClosedLoop(RPC_IN_FLIGHT, THROUGHPUT_BOUNDS, call);
-    const latencies: number[] = [];
-    const measureFrom = performance.now() + LATENCY_BOUNDS.warmupMs;
-    await runClosedLoop(1, LATENCY_BOUNDS, async () => {
-      const startedAt = performance.now();
-      await call();
-      if (startedAt >= measureFrom) latencies.push(performance.now() - startedAt);
-    });
-    return { perSecond: throughput.perSecond, p50: percentile(latencies, 50) };
+    const times = await interleavedRoundTrips(
+      {
+        echo: async () => {
+          resultOf(await echo.call(raw.rpc.request), 'raw echo');
+        },
+        wire: async () => {
+          resultOf(await wire.call(tether.rpc.request), 'wire client call');
+        },
+        client: async () => {
+          await client.trpc.connection.ping.query();
+        },
+      },
+      LATENCY_BOUNDS,
+    );
+    return { echo: percentile(times.echo, 50), wire: percentile(times.wire, 50), client: percentile(times.client, 50) };
   } finally {
-    await client.dispose();
+    wire.close();
+    echo.close();
   }
 }
 
@@ -112,36 +128,40 @@ async function main(): Promise<void> {
   say(`client: @tether/client (WebSocket link) against the Tether server; baseline: a raw ws client and echo server`);
 
   const tether = await startTether();
-  let wire: Awaited<ReturnType<typeof measureRpc>>;
-  let client: Awaited<ReturnType<typeof clientRpc>>;
-  let subscribersMs: number;
-  try {
-    wire = await measureRpc(tether.rpc);
-    client = await clientRpc(tether);
-    subscribersMs = await clientSubscribers(tether);
-  } finally {
-    await tether.stop();
-  }
   const raw = await startRaw(tether);
-  let echo: Awaited<ReturnType<typeof measureRpc>>;
+  let throughput: { client: number; wire: number; echo: number };
+  let p50: Awaited<ReturnType<typeof sequentialP50>>;
+  let subscribersMs: number;
   let rawMs: number;
   try {
-    echo = await measureRpc(raw.rpc);
+    const client = clientOf(tether);
+    try {
+      await client.status.waitFor('connected');
+      throughput = {
+        wire: (await measureThroughput(tether.rpc)).perSecond,
+        client: await clientThroughput(client),
+        echo: (await measureThroughput(raw.rpc)).perSecond,
+      };
+      p50 = await sequentialP50(client, tether, raw);
+    } finally {
+      await client.dispose();
+    }
+    subscribersMs = await clientSubscribers(tether);
     rawMs = await rawSockets(raw.subscriber.url);
   } finally {
-    await raw.stop();
+    await Promise.all([tether.stop(), raw.stop()]);
   }
 
   const perSecond = (value: number) => `${count(value)} calls/s`;
   say(
-    `client 1. ${RPC_IN_FLIGHT} in flight: @tether/client ${perSecond(client.perSecond)}; raw ws echo ${perSecond(echo.throughput.perSecond)}` +
-      ` (${ratio(client.perSecond, echo.throughput.perSecond)}; bar ≥ 0.7x); a minimal wire client to the same server` +
-      ` ${perSecond(wire.throughput.perSecond)} (${ratio(wire.throughput.perSecond, echo.throughput.perSecond)})`,
+    `client 1. ${RPC_IN_FLIGHT} in flight: @tether/client ${perSecond(throughput.client)}; raw ws echo ${perSecond(throughput.echo)}` +
+      ` (${ratio(throughput.client, throughput.echo)}; bar ≥ 0.7x); a minimal wire client to the same server` +
+      ` ${perSecond(throughput.wire)} (${ratio(throughput.wire, throughput.echo)})`,
   );
   say(
-    `client 2. one at a time, p50: @tether/client ${client.p50.toFixed(3)} ms; raw ws echo ${echo.sequentialP50Ms.toFixed(3)} ms` +
-      ` (${ratio(client.p50, echo.sequentialP50Ms)}; bar ≤ 1.5x); minimal wire client ${wire.sequentialP50Ms.toFixed(3)} ms` +
-      ` (${ratio(wire.sequentialP50Ms, echo.sequentialP50Ms)})`,
+    `client 2. one at a time, p50, in alternating windows: @tether/client ${p50.client.toFixed(3)} ms; raw ws echo ${p50.echo.toFixed(3)} ms` +
+      ` (${ratio(p50.client, p50.echo)}; bar ≤ 1.5x); minimal wire client ${p50.wire.toFixed(3)} ms` +
+      ` (${ratio(p50.wire, p50.echo)})`,
   );
   say(
     `client 3. ${count(SUBSCRIBERS)} clients connected, subscribed and synced: ${count(subscribersMs)} ms;` +

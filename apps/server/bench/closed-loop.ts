@@ -61,3 +61,40 @@ export async function runClosedLoop(
   }
   return { measuredOps, measuredMs, perSecond: (measuredOps * 1000) / measuredMs, completedOps };
 }
+
+/** How an interleaved latency run is shaped: bounded in rounds, and in time and count per window. */
+export interface InterleaveBounds {
+  /** Rounds in all; in each, every operation runs one window, in turn. */
+  rounds: number;
+  /** The first rounds are not measured: connections, JIT and caches settle first. */
+  warmupRounds: number;
+  windowMs: number;
+  maxOpsPerWindow: number;
+}
+
+/**
+ * The round-trip times of each operation, one at a time, measured in short
+ * windows that take turns (a, b, c, a, b, c, ...): whatever drifts in the
+ * machine's speed over the run (another process, CPU frequency, the page
+ * cache) falls on every operation alike, so their ratio holds still where two
+ * runs one after the other would not. Returns every measured round trip, ms.
+ */
+export async function interleavedRoundTrips<K extends string>(
+  ops: Record<K, () => Promise<void>>,
+  bounds: InterleaveBounds,
+): Promise<Record<K, number[]>> {
+  const names = Object.keys(ops) as K[];
+  const times = Object.fromEntries(names.map((name) => [name, [] as number[]])) as Record<K, number[]>;
+  for (let round = 0; round < bounds.rounds; round += 1) {
+    for (const name of names) {
+      const op = ops[name];
+      const windowEnd = performance.now() + bounds.windowMs;
+      for (let n = 0; n < bounds.maxOpsPerWindow && performance.now() < windowEnd; n += 1) {
+        const startedAt = performance.now();
+        await op();
+        if (round >= bounds.warmupRounds) times[name].push(performance.now() - startedAt);
+      }
+    }
+  }
+  return times;
+}

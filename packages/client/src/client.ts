@@ -1,11 +1,12 @@
 import type { AnyTetherRouter, AppRouter, ConnectionParams } from '@tether/protocol';
 import { PROTOCOL_VERSION } from '@tether/protocol/wire';
-import { createTRPCClientProxy, type TRPCClient } from '@trpc/client';
+import type { TRPCClient } from '@trpc/client';
 import { type AccessToken, normalizeToken, renewalDelayMs } from './access-token';
 import { TetherUntypedClient } from './direct-calls';
 import { createTetherLink } from './link/tether-link';
 import { resolveOptions, type TetherClientOptions } from './options';
 import { type ClosedReason, createStatus, type StatusObservable } from './status';
+import { createTypedProxy } from './typed-proxy';
 import { onWakeSignals } from './wake-signals';
 
 /** A client of any Tether server; typed by default for the chat's `AppRouter`. */
@@ -128,7 +129,7 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     attempts: requests.mutationAttempts,
     describeConnection: () => status.get().state,
   });
-  const trpc = createTRPCClientProxy<AnyTetherRouter>(untyped);
+  const trpc = createTypedProxy<AnyTetherRouter>(untyped);
 
   async function shutdown(reason: ClosedReason): Promise<void> {
     if (lifetime.signal.aborted) return;
@@ -137,6 +138,7 @@ export function createTetherClient<TRouter extends AnyTetherRouter = AppRouter>(
     stopState();
     stopWakeSignals();
     tether.dispose();
+    untyped.dispose();
     const { lastCloseCode, lastCloseReason, transport } = tether.state;
     status.set({ state: 'closed', reason, transport, lastCloseCode, lastCloseReason });
   }

@@ -1,5 +1,5 @@
 import type { AppRouter } from '@tether/protocol';
-import { createTRPCClientProxy, TRPCClientError } from '@trpc/client';
+import { TRPCClientError } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { describe, expect, it } from 'vitest';
 import { isConnectionLoss, RequestTimeoutError } from './call-errors';
@@ -7,6 +7,7 @@ import { TetherUntypedClient } from './direct-calls';
 import { ConnectionLostError } from './link/errors';
 import type { LinkOperation, OperationConsumer, OperationRequest } from './link/link-operation';
 import type { TetherLink } from './link/tether-link';
+import { createTypedProxy } from './typed-proxy';
 
 /**
  * A fake link, because "the connection dropped while this call was in
@@ -35,7 +36,7 @@ function fakeLink(failures: number, silent = false) {
     attempts: 5,
     describeConnection: () => 'reconnecting',
   });
-  return { client: createTRPCClientProxy<AppRouter>(untyped), attempts: () => attempts, cancelled: () => cancelled };
+  return { client: createTypedProxy<AppRouter>(untyped), attempts: () => attempts, cancelled: () => cancelled };
 }
 
 const message = { roomId: '0b5f9f43-5b43-4e55-9b7a-3b9f0e7f6d1a', body: 'hi' };

@@ -5,6 +5,7 @@ import {
   TRPCUntypedClient,
 } from '@trpc/client';
 import type { AnyTRPCRouter } from '@trpc/server';
+import { CallDeadlines, type Expiring } from './call-deadlines';
 import { isConnectionLoss, isRetryable, RequestTimeoutError } from './call-errors';
 import type { ClientClosedError } from './link/errors';
 import type { LinkOperation, OperationConsumer, OperationRequest } from './link/link-operation';
@@ -20,26 +21,26 @@ export interface DirectCallOptions {
 }
 
 /**
- * One query or mutation, straight on the link: a promise, one timer, and a
+ * One query or mutation, straight on the link: a promise, a deadline, and a
  * new attempt when its connection dropped and it is safe to send again. It
  * does what tRPC's client does through its links (`timeoutLink`,
  * `idempotentRetryLink`) without an observable chain per call.
  */
-class PendingCall implements OperationConsumer {
+class PendingCall implements OperationConsumer, Expiring {
   #operation: LinkOperation | null = null;
   #attempts = 0;
   #settled = false;
-  readonly #timer: ReturnType<typeof setTimeout>;
 
   constructor(
     private readonly link: TetherLink<AnyTRPCRouter>,
     private readonly request: OperationRequest,
     private readonly options: DirectCallOptions,
+    private readonly deadlines: CallDeadlines<PendingCall>,
     private readonly signal: AbortSignal | undefined,
     private readonly resolve: (value: unknown) => void,
     private readonly reject: (error: TRPCClientError<AnyTRPCRouter>) => void,
   ) {
-    this.#timer = setTimeout(() => this.#timeOut(), options.timeoutMs);
+    deadlines.add(this);
     if (signal?.aborted) {
       this.#abort();
       return;
@@ -94,7 +95,9 @@ class PendingCall implements OperationConsumer {
     }
   }
 
-  #timeOut(): void {
+  /** Its time ran out (queued time and earlier attempts included). */
+  expire(): void {
+    if (this.#settled) return;
     const error = new RequestTimeoutError(this.request.path, this.options.timeoutMs, this.options.describeConnection());
     this.#operation?.cancel();
     this.#settle();
@@ -110,7 +113,7 @@ class PendingCall implements OperationConsumer {
   #settle(): void {
     this.#settled = true;
     this.#operation = null;
-    clearTimeout(this.#timer);
+    this.deadlines.delete(this);
     this.signal?.removeEventListener('abort', this);
   }
 }
@@ -128,6 +131,14 @@ export class TetherUntypedClient extends TRPCUntypedClient<AnyTRPCRouter> {
     private readonly calls: DirectCallOptions,
   ) {
     super(options);
+    this.#deadlines = new CallDeadlines(calls.timeoutMs);
+  }
+
+  readonly #deadlines: CallDeadlines<PendingCall>;
+
+  /** The client is gone: no call's deadline keeps a timer. */
+  dispose(): void {
+    this.#deadlines.dispose();
   }
 
   override query(path: string, input?: unknown, opts?: TRPCRequestOptions): Promise<unknown> {
@@ -140,7 +151,7 @@ export class TetherUntypedClient extends TRPCUntypedClient<AnyTRPCRouter> {
 
   #call(request: OperationRequest, opts: TRPCRequestOptions | undefined): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      new PendingCall(this.tether, request, this.calls, opts?.signal ?? undefined, resolve, reject);
+      new PendingCall(this.tether, request, this.calls, this.#deadlines, opts?.signal ?? undefined, resolve, reject);
     });
   }
 }

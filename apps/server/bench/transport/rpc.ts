@@ -4,7 +4,7 @@ import type { RpcPlan } from './target';
 import { resultOf, WireSocket } from './wire-socket';
 
 export const RPC_IN_FLIGHT = 64;
-const THROUGHPUT_BOUNDS: LoopBounds = { warmupMs: 1_000, durationMs: 4_000, maxOps: 2_000_000 };
+export const THROUGHPUT_BOUNDS: LoopBounds = { warmupMs: 1_000, durationMs: 4_000, maxOps: 2_000_000 };
 const LATENCY_BOUNDS: LoopBounds = { warmupMs: 500, durationMs: 2_000, maxOps: 200_000 };
 
 export interface RpcFigures {
@@ -15,6 +15,25 @@ export interface RpcFigures {
   sequentialP99Ms: number;
 }
 
+/** Calls on `socket`; the first also waits out the handshake (sign-in), before any clock starts. */
+async function callerOn(socket: WireSocket, plan: RpcPlan): Promise<() => Promise<void>> {
+  const call = async () => {
+    resultOf(await socket.call(plan.request), 'rpc call');
+  };
+  await call();
+  return call;
+}
+
+/** RPC_IN_FLIGHT calls kept in flight on one socket, as a minimal client speaking the wire would. */
+export async function measureThroughput(plan: RpcPlan): Promise<LoopResult> {
+  const socket = await WireSocket.open(plan.url, plan.openFrames);
+  try {
+    return await runClosedLoop(RPC_IN_FLIGHT, THROUGHPUT_BOUNDS, await callerOn(socket, plan));
+  } finally {
+    socket.close();
+  }
+}
+
 /**
  * Calls over one socket, as a minimal client speaking the wire would: first
  * RPC_IN_FLIGHT in flight (calls/s), then one at a time (round-trip latency).
@@ -23,13 +42,8 @@ export interface RpcFigures {
 export async function measureRpc(plan: RpcPlan): Promise<RpcFigures> {
   const socket = await WireSocket.open(plan.url, plan.openFrames);
   try {
-    const call = async () => {
-      resultOf(await socket.call(plan.request), 'rpc call');
-    };
-    // The first call also waits out the handshake (sign-in) before the clock starts.
-    await call();
+    const call = await callerOn(socket, plan);
     const throughput = await runClosedLoop(RPC_IN_FLIGHT, THROUGHPUT_BOUNDS, call);
-
     const latencies: number[] = [];
     const measureFrom = performance.now() + LATENCY_BOUNDS.warmupMs;
     await runClosedLoop(1, LATENCY_BOUNDS, async () => {

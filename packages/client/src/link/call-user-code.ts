@@ -8,8 +8,13 @@ export function callUserCode(code: () => void): void {
   try {
     code();
   } catch (cause) {
-    queueMicrotask(() => {
-      throw cause;
-    });
+    raiseLater(cause);
   }
+}
+
+/** Raises `cause` on its own, after the runtime's bookkeeping (where a hot path catches without a closure). */
+export function raiseLater(cause: unknown): void {
+  queueMicrotask(() => {
+    throw cause;
+  });
 }

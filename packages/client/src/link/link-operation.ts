@@ -9,6 +9,8 @@ import type { HttpTransport } from './http-transport';
 import type { CarriedOperation, OperationSink } from './operation-sink';
 import type { RequestCallbacks, Requests } from './requests';
 
+const IN_PLACE = { inPlace: true } as const;
+
 /** What is asked: a query, a mutation or a subscription, by path, with its input (not yet serialized). */
 export interface OperationRequest {
   type: 'query' | 'mutation' | 'subscription';
@@ -107,16 +109,21 @@ export class LinkOperation implements OperationSink, RequestCallbacks {
     this.consumer.complete();
   }
 
-  /** A WebSocket message for this operation, as the server sent it: superjson undone here. */
+  /**
+   * A WebSocket message for this operation, as the server sent it: superjson
+   * undone here, in place (the message was parsed for this operation alone,
+   * so superjson's defensive deep copy would only cost).
+   */
   message(message: TRPCResponseMessage): void {
     if ('error' in message) {
-      this.error(TRPCClientError.from({ error: superjson.deserialize(message.error as never) }));
+      this.error(TRPCClientError.from({ error: superjson.deserialize(message.error as never, IN_PLACE) }));
       return;
     }
     const { result } = message;
     if (result.type === 'started') this.started();
     else if (result.type === 'data' || result.type === undefined) {
-      this.data(superjson.deserialize(result.data as never), result.id === undefined ? undefined : String(result.id));
+      const value = superjson.deserialize(result.data as never, IN_PLACE);
+      this.data(value, result.id === undefined ? undefined : String(result.id));
     }
   }
 

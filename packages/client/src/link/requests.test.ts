@@ -116,6 +116,20 @@ describe('Requests', () => {
     ]);
   });
 
+  it('sends only what is new while subscriptions are live, and not what was cancelled before its frame left', async () => {
+    const { sink, frames } = fakeSink();
+    sink.isOpen = true;
+    const requests = new Requests(sink);
+    for (let i = 0; i < 3; i += 1) requests.start('subscription', 'room', i, undefined, recorder().callbacks);
+    await tick();
+    frames.length = 0;
+    const withdrawn = requests.start('query', 'withdrawn', null, undefined, recorder().callbacks);
+    requests.start('query', 'kept', null, undefined, recorder().callbacks);
+    requests.cancel(withdrawn);
+    await tick();
+    expect(frames).toEqual([{ id: 5, method: 'query', params: { path: 'kept', input: null } }]);
+  });
+
   it('tells every request, queued or live, when the link ends for good', async () => {
     const { sink } = fakeSink();
     sink.isOpen = true;
