@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { CallDeadlines, type Expiring } from './call-deadlines';
 
 const TIMEOUT_MS = 30;
@@ -26,6 +26,7 @@ describe('CallDeadlines', () => {
     return made;
   };
   afterEach(() => {
+    vi.useRealTimers();
     for (const made of all.splice(0)) made.dispose();
   });
 
@@ -70,5 +71,15 @@ describe('CallDeadlines', () => {
     deadlines().add(witness.expiring);
     await witness.done;
     expect(log).toEqual([]);
+  });
+
+  it('expires a call once its timer has waited its timeout, even if the clock says otherwise', () => {
+    // Timers faked, `performance` not (as some test setups do): the timer's word is enough.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    const queue = deadlines();
+    const log: string[] = [];
+    queue.add(call(log, 'faked').expiring);
+    vi.advanceTimersByTime(TIMEOUT_MS);
+    expect(log).toEqual(['faked']);
   });
 });
