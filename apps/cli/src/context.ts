@@ -1,6 +1,6 @@
 import type { TetherClient } from '@tether/client';
 import type { AppRouter, AuthSession } from '@tether/protocol';
-import { createTRPCClient, httpLink, type TRPCClient, TRPCClientError } from '@trpc/client';
+import { createTRPCClient, httpLink, retryLink, type TRPCClient, TRPCClientError } from '@trpc/client';
 import superjson from 'superjson';
 import type { Credentials } from './credentials';
 import { NotSignedInError } from './errors';
@@ -8,6 +8,29 @@ import type { Output } from './output';
 
 /** Refresh when the access token has less than this left. */
 const REFRESH_MARGIN_MS = 30_000;
+/** A call refused for the server's rate limit is sent again this many times, at the server's pace, before it fails. */
+const RATE_LIMIT_ATTEMPTS = 30;
+
+/**
+ * Waits out the server's rate limit: a call it refused with 429 never ran,
+ * so it is safe to send again (a mutation too), after the server's
+ * `Retry-After` and a little jitter, so that a script's calls (an import's,
+ * say) go at the pace the server allows instead of failing.
+ */
+function rateLimitRetry() {
+  let waitMs = 0;
+  return retryLink<AppRouter>({
+    retry({ error, attempts }) {
+      if (error.data?.code !== 'TOO_MANY_REQUESTS' || attempts >= RATE_LIMIT_ATTEMPTS) return false;
+      const response = (error.meta as { response?: Response } | undefined)?.response;
+      const seconds = Number(response?.headers.get('retry-after'));
+      waitMs = (Number.isFinite(seconds) && seconds > 0 ? seconds : 1) * 1000 + Math.random() * 500;
+      return true;
+    },
+    // Asked right after `retry` for the same call (tRPC's retryLink), so it reads what `retry` just set.
+    retryDelayMs: () => waitMs,
+  });
+}
 
 export interface CommandIo {
   stdin: NodeJS.ReadableStream & { isTTY?: boolean; setRawMode?: (raw: boolean) => unknown };
@@ -29,6 +52,7 @@ export function createContext(
   const http = (token?: string): TRPCClient<AppRouter> =>
     createTRPCClient<AppRouter>({
       links: [
+        rateLimitRetry(),
         httpLink({
           url: `${url}/trpc`,
           transformer: superjson,

@@ -15,10 +15,10 @@ afterAll(() => killAllServers());
 const PASSWORD = 'a long password\n';
 const unique = (prefix: string) => `${prefix}${randomBytes(3).toString('hex')}`;
 
-/** A signed-in CLI user with a home of their own. */
-async function user(prefix = 'u') {
+/** A signed-in CLI user with a home of their own (on the suite's server unless told). */
+async function user(prefix = 'u', on: ServerProcess = server) {
   const home = await freshConfigHome();
-  const env = cliEnv(server.url, home);
+  const env = cliEnv(on.url, home);
   const name = unique(prefix);
   const login = await tether(['login', name, '--new'], env, PASSWORD);
   expect(login.code).toBe(0);
@@ -205,6 +205,26 @@ describe('tether call', () => {
 });
 
 describe('tether import', () => {
+  it("goes at the pace of the server's rate limit instead of failing", async () => {
+    // A server of its own with a small HTTP rate: 20 calls at once, then 40 a second, per address.
+    const limited = await spawnServer({ env: { TETHER_HTTP_RATE_PER_SECOND: '40', TETHER_HTTP_RATE_BURST: '20' } });
+    const carol = await user('carol', limited);
+    const room = unique('paced');
+    ok(await carol.run(['rooms', 'create', room]));
+    const count = 90;
+    const file = join(carol.home, 'paced.ndjson');
+    await writeFile(file, Array.from({ length: count }, (_, i) => JSON.stringify(`line ${i + 1}`)).join('\n'));
+
+    const imported = await carol.run(['import', file, room]);
+    expect(imported.code).toBe(0);
+    expect(imported.stdout).toContain(`Imported ${count} messages`);
+    // It did meet the limit: the server refused calls, and the import sent them again until they went in.
+    const metrics = await (await fetch(`${limited.url}/metrics`)).text();
+    expect(Number(/_limit_refusals_total\{limit="http_rate"\} (\d+)/.exec(metrics)?.[1] ?? 0)).toBeGreaterThan(0);
+    const history = lines(ok(await carol.run(['--json', 'history', room, '--limit', '100'])).stdout)[0] as Message[];
+    expect(history.map((m) => m.body).sort()).toEqual(Array.from({ length: count }, (_, i) => `line ${i + 1}`).sort());
+  });
+
   it('imports an NDJSON file, and a re-run after an interruption sends only the rest', async () => {
     const alice = await user('alice');
     const room = unique('import');
