@@ -20,7 +20,7 @@ export { createPostgresStore, type PostgresStoreOptions } from './store/postgres
 export type { Queryable, Store } from './store/store';
 export { isUniqueViolation, StoreError } from './store/store-errors';
 export { coalescedRead } from './streams/coalesced-read';
-export { appendEvents, lastSeq, readEvents, type SequencedEvent } from './streams/event-log';
+export { appendEvents, lastSeq, lastSeqs, readEvents, type SequencedEvent } from './streams/event-log';
 export { pushable } from './streams/pushable';
 export { pushedToIterator } from './streams/pushed-iterator';
 export { type ResumableLog, resumableStream } from './streams/resumable-stream';

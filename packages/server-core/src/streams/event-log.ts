@@ -82,3 +82,14 @@ export async function lastSeq(db: Queryable, streamId: string): Promise<number> 
   ]);
   return row?.last_seq ?? 0;
 }
+
+/** Each stream's newest seq (0 when it has none), in the order asked: one statement however many. */
+export async function lastSeqs(db: Queryable, streamIds: readonly string[]): Promise<number[]> {
+  if (streamIds.length === 0) return [];
+  const rows = await db.query<{ stream_id: string; last_seq: number }>(
+    'SELECT stream_id, last_seq FROM event_streams WHERE stream_id = ANY($1::text[])',
+    [streamIds],
+  );
+  const heads = new Map(rows.map((row) => [row.stream_id, row.last_seq]));
+  return streamIds.map((id) => heads.get(id) ?? 0);
+}

@@ -5,7 +5,7 @@ import { migrate } from '../store/migrate';
 import { createPgliteStore } from '../store/pglite-store';
 import { PLUMBING_MIGRATIONS } from '../store/plumbing-migrations';
 import type { Store } from '../store/store';
-import { appendEvents, lastSeq, readEvents, type SequencedEvent } from './event-log';
+import { appendEvents, lastSeq, lastSeqs, readEvents, type SequencedEvent } from './event-log';
 import { type ResumableLog, resumableStream } from './resumable-stream';
 
 interface Note extends SequencedEvent {
@@ -110,6 +110,34 @@ describe('resumable stream', () => {
     const seen = await commit('published');
     await bus.publish(STREAM, seen);
     expect(await stream.take(2)).toEqual(['1:lost on the bus', '2:published']);
+  });
+
+  it('catches a quiet stream up to its head when every doorbell was lost, and stops checking once it ends', async () => {
+    let checks = 0;
+    const checked: ResumableLog<string, Note, Note> = {
+      ...log,
+      headCheck: {
+        everyMs: 10,
+        lastSeqs: (keys) => {
+          checks += 1;
+          return lastSeqs(store, keys);
+        },
+      },
+    };
+    const iterator = resumableStream(checked, STREAM, null)[Symbol.asyncIterator]();
+    expect((await iterator.next()).value?.[1]).toEqual({ seq: 0, text: SYNCED });
+    // Committed, never published, and nothing after them: only the head check can tell.
+    await commit('lost 1');
+    await commit('lost 2');
+    expect((await iterator.next()).value?.[1]).toEqual({ seq: 1, text: 'lost 1' });
+    expect((await iterator.next()).value?.[1]).toEqual({ seq: 2, text: 'lost 2' });
+    await iterator.return?.();
+    const afterEnd = checks;
+    // The checks' timer went with the last stream: a later head read would have counted.
+    const later = await lastSeq(store, STREAM);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(checks).toBe(afterEnd);
+    expect(later).toBe(2);
   });
 
   it('starts live after the newest seq when there is no resume point', async () => {

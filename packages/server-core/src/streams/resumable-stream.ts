@@ -17,6 +17,75 @@ export interface ResumableLog<K, E extends SequencedEvent, M extends SequencedEv
   synced(key: K, seq: number): M;
   /** Replay page size; 500 when absent. */
   pageSize?: number;
+  /**
+   * Where the bus may lose a message (Redis across a restart), the heads of
+   * the keys with live subscribers here, read together every `everyMs`: a
+   * stream behind its head reads the rest from the store, so a quiet one is
+   * not left behind until its next event. Absent where the bus loses nothing.
+   */
+  headCheck?: { everyMs: number; lastSeqs(keys: readonly K[]): Promise<number[]> };
+}
+
+/** A run that can be told how far its stream has got. */
+interface HeadFollower {
+  reachHead(seq: number): void;
+}
+
+/** The live runs of one log on this process, by key, and the one timer that checks their heads. */
+class HeadWatch<K> {
+  readonly #runs = new Map<K, Set<HeadFollower>>();
+  #timer: ReturnType<typeof setInterval> | undefined;
+  #checking = false;
+
+  constructor(private readonly check: NonNullable<ResumableLog<K, SequencedEvent, SequencedEvent>['headCheck']>) {}
+
+  add(key: K, run: HeadFollower): void {
+    let runs = this.#runs.get(key);
+    if (!runs) {
+      runs = new Set();
+      this.#runs.set(key, runs);
+    }
+    runs.add(run);
+    this.#timer ??= setInterval(() => void this.#checkHeads(), this.check.everyMs).unref();
+  }
+
+  delete(key: K, run: HeadFollower): void {
+    const runs = this.#runs.get(key);
+    if (!runs?.delete(run) || runs.size > 0) return;
+    this.#runs.delete(key);
+    if (this.#runs.size > 0) return;
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+  }
+
+  async #checkHeads(): Promise<void> {
+    // One check at a time: a slow store is not asked again before it answered.
+    if (this.#checking) return;
+    this.#checking = true;
+    try {
+      const keys = [...this.#runs.keys()];
+      const heads = await this.check.lastSeqs(keys);
+      keys.forEach((key, i) => {
+        for (const run of this.#runs.get(key) ?? []) run.reachHead(heads[i] ?? 0);
+      });
+    } catch {
+      // The store is down: the next check asks again, and live events still arrive meanwhile.
+    } finally {
+      this.#checking = false;
+    }
+  }
+}
+
+const headWatches = new WeakMap<object, HeadWatch<unknown>>();
+
+function headWatchOf<K>(log: ResumableLog<K, SequencedEvent, SequencedEvent>): HeadWatch<K> | null {
+  if (!log.headCheck) return null;
+  let watch = headWatches.get(log) as HeadWatch<K> | undefined;
+  if (!watch) {
+    watch = new HeadWatch(log.headCheck);
+    headWatches.set(log, watch as HeadWatch<unknown>);
+  }
+  return watch;
 }
 
 /**
@@ -46,7 +115,7 @@ export function resumableStream<K, E extends SequencedEvent, M extends Sequenced
 }
 
 /** One subscriber's delivery: where it is, and the live events that arrived while it read the store. */
-class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implements PushRun {
+class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implements PushRun, HeadFollower {
   #nextSeq = 0;
   /** Live events waiting while the store is read (replay, a gap); null once live. */
   #waiting: E[] | null = [];
@@ -63,6 +132,7 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
     // Only the log's writer publishes on this topic, always with an E.
     this.log.bus.subscribe(this.log.topic(this.key), this.#onLive);
     this.#listening = true;
+    headWatchOf(this.log)?.add(this.key, this);
     this.#catchUp(afterSeq).catch((cause: unknown) => this.#fail(cause));
   }
 
@@ -71,6 +141,17 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
     if (!this.#listening) return;
     this.#listening = false;
     this.log.bus.unsubscribe(this.log.topic(this.key), this.#onLive);
+    headWatchOf(this.log)?.delete(this.key, this);
+  }
+
+  /** The stream has got to `seq` (a head check): what this run has not heard of is read from the store. */
+  reachHead(seq: number): void {
+    // Reading already (replay, a gap): that read ends with whatever it finds, and the next check sees the rest.
+    if (this.#stopped || this.#waiting || seq < this.#nextSeq) return;
+    this.#waiting = [];
+    this.#fillGap(seq + 1)
+      .then(() => this.#drain())
+      .catch((cause: unknown) => this.#fail(cause));
   }
 
   readonly #onLive = (message: unknown): void => {
