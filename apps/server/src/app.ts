@@ -6,7 +6,6 @@ import {
   createGroupCommit,
   createHttpHandler,
   createLogger,
-  createMemoryBus,
   createMetrics,
   createPgliteStore,
   createPostgresStore,
@@ -24,6 +23,7 @@ import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
 import type { Config } from './config';
+import { openFanOut } from './fan-out';
 import { loadTokenSecret } from './token-secret';
 
 export interface TetherServer {
@@ -77,10 +77,8 @@ export async function startServer(
   const store = await openStore(config);
   const applied = await migrate(store, [...PLUMBING_MIGRATIONS, ...CHAT_MIGRATIONS]);
   if (applied.length > 0) logger.info('store.migrated', { engine: store.engine, applied });
-  if (config.redisUrl) {
-    logger.warn('bus.redis_pending', { message: 'REDIS_URL is set but this version fans out in-process only' });
-  }
-  const bus = createMemoryBus();
+  const fanOut = await openFanOut(config.redisUrl, logger);
+  const { bus } = fanOut;
   const accessTokens = createAccessTokens({
     secret: await loadTokenSecret(config.tokenSecret, config.dataDir),
     ttlSeconds: config.accessTokenTtlSeconds,
@@ -93,6 +91,10 @@ export async function startServer(
     store,
     writes,
     bus,
+    roster: fanOut.roster,
+    recheckMs: fanOut.recheckMs,
+    onFanOutError: (error: unknown) =>
+      logger.warn('presence.failed', { message: error instanceof Error ? error.message : String(error) }),
     accessTokens,
     refreshTokenTtlDays: config.refreshTokenTtlDays,
     revoke,
@@ -152,7 +154,7 @@ export async function startServer(
         await core.shutdown(config.shutdownDrainMs);
         http.closeAllConnections();
         await new Promise((resolve) => http.close(resolve));
-        await bus.close();
+        await fanOut.close();
         await store.close();
         logger.info('server.stopped');
       })();

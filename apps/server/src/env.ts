@@ -72,6 +72,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
     throw new Error(`invalid environment:\n${problems}`);
   }
   const e = parsed.data;
+  if (e.REDIS_URL && !e.DATABASE_URL) {
+    // Several processes share one PostgreSQL; the embedded database belongs to one process.
+    throw new Error('invalid environment:\n  REDIS_URL: needs DATABASE_URL (processes behind Redis share PostgreSQL)');
+  }
   return {
     host: e.HOST,
     port: e.PORT,

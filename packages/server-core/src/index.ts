@@ -4,6 +4,9 @@
  */
 export type { Bus } from './bus/bus';
 export { createMemoryBus } from './bus/memory-bus';
+export { createRedisBus, type RedisBusOptions } from './bus/redis-bus';
+export { createRedisRoster, type RedisRosterOptions } from './roster/redis-roster';
+export { createMemoryRoster, type Roster } from './roster/roster';
 export { createHttpHandler, type HttpHandlerOptions } from './http/http-handler';
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
 export { createLogger, flushLogger, type Logger, type LogLevel } from './logger';

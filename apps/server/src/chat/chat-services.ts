@@ -1,5 +1,5 @@
 import type { Services } from '@tether/protocol';
-import type { Bus, GroupCommit, Store } from '@tether/server-core';
+import type { Bus, GroupCommit, Roster, Store } from '@tether/server-core';
 import type { AccessTokens } from './access-tokens';
 import { createAuthService } from './auth-service';
 import { createMessagesService } from './messages-service';
@@ -13,6 +13,12 @@ export interface ChatServicesOptions {
   /** Every write goes through it: batched, idempotent, fanned out after commit. */
   writes: GroupCommit;
   bus: Bus;
+  /** Presence across processes; this process alone when absent. */
+  roster?: Roster;
+  /** Where the bus may lose a message: how often room streams check their heads and presence is read again. */
+  recheckMs?: number | null;
+  /** Presence is best effort: its failures are reported here. */
+  onFanOutError?(error: unknown): void;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
   /** Ends open sessions and streams bound to a revocation key, on every server process. */
@@ -22,8 +28,9 @@ export interface ChatServicesOptions {
 /** The chat domain: everything in `Services`. */
 export function createChatServices(options: ChatServicesOptions): Services {
   const { store, writes, bus, accessTokens, refreshTokenTtlDays, revoke } = options;
-  const events = createRoomEventLog(store, bus);
-  const presence = createPresence(bus);
+  const recheckMs = options.recheckMs ?? null;
+  const events = createRoomEventLog(store, bus, { headCheckMs: recheckMs });
+  const presence = createPresence(bus, { roster: options.roster, recheckMs, onError: options.onFanOutError });
   return {
     auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revoke }),
     rooms: createRoomsService({ store, writes, events, presence, revoke }),

@@ -1,28 +1,69 @@
-import type { Presence, Pushable, UserRef } from '@tether/protocol';
-import { type Bus, pushable } from '@tether/server-core';
+import type { Presence, Pushable, PushSink, UserRef } from '@tether/protocol';
+import { type Bus, createMemoryRoster, pushable, type Roster } from '@tether/server-core';
 
 /** How long "typing" shows after the last keystroke signal. */
 export const TYPING_TTL_MS = 5_000;
 
-interface RoomPresence {
+/** Who has the room open and who types in it, on this process. */
+interface LocalRoom {
   /** Open presence streams per user (a user may have the room open in several tabs). */
   online: Map<string, { user: UserRef; streams: number }>;
   typing: Map<string, { user: UserRef; timer: ReturnType<typeof setTimeout> }>;
 }
 
+/** What one process says of a room in the roster. */
+interface RoomView {
+  online: UserRef[];
+  typing: UserRef[];
+}
+
+/** The watchers of a room on this process, and what each was sent last. */
+interface RoomWatch {
+  sinks: Map<PushSink<Presence>, string>;
+  /** A read of the roster is under way; `again`: something changed meanwhile, so read once more after it. */
+  reading: boolean;
+  again: boolean;
+}
+
+export interface PresenceOptions {
+  /** Where each process says who is in its rooms; the process alone when absent. */
+  roster?: Roster;
+  /**
+   * Every this often, the rooms watched here are read again, so the users of
+   * a process that died (its roster entries lapsed) disappear without a
+   * doorbell. Only where there are other processes.
+   */
+  recheckMs?: number | null;
+  typingTtlMs?: number;
+  /** A roster or bus failure: presence is best effort, never a crash. */
+  onError?(error: unknown): void;
+}
+
 const topicOf = (roomId: string) => `presence:${roomId}`;
 const byName = (a: UserRef, b: UserRef) => a.username.localeCompare(b.username);
 
+/** Everyone in any process's view, once, sorted by name. */
+function union(lists: UserRef[][]): UserRef[] {
+  const users = new Map<string, UserRef>();
+  for (const list of lists) for (const user of list) users.set(user.id, user);
+  return [...users.values()].sort(byName);
+}
+
 /**
- * Who has a room open and who is typing, kept in this process's memory and
- * fanned out on the bus as full snapshots. Ephemeral by design: nothing is
+ * Who has a room open and who is typing. Each process keeps its own users in
+ * memory and says so in the roster; a change rings the room's doorbell on the
+ * bus, and every process with watchers of the room reads the roster and sends
+ * each watcher the new snapshot, if it changed. Ephemeral by design: nothing is
  * stored, and a restart starts empty (clients re-announce themselves).
  */
-export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {}) {
+export function createPresence(bus: Bus, options: PresenceOptions = {}) {
   const typingTtlMs = options.typingTtlMs ?? TYPING_TTL_MS;
-  const rooms = new Map<string, RoomPresence>();
+  const roster = options.roster ?? createMemoryRoster();
+  const onError = options.onError ?? (() => {});
+  const rooms = new Map<string, LocalRoom>();
+  const watches = new Map<string, RoomWatch>();
 
-  const roomOf = (roomId: string): RoomPresence => {
+  const roomOf = (roomId: string): LocalRoom => {
     let room = rooms.get(roomId);
     if (!room) {
       room = { online: new Map(), typing: new Map() };
@@ -30,26 +71,75 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
     }
     return room;
   };
-  const snapshot = (roomId: string): Presence => {
-    const room = rooms.get(roomId);
-    return {
-      roomId,
-      online: [...(room?.online.values() ?? [])].map((entry) => entry.user).sort(byName),
-      typing: [...(room?.typing.values() ?? [])].map((entry) => entry.user).sort(byName),
-    };
+
+  /** Reads the room from the roster and sends the snapshot to every watcher here that has not got it. */
+  const refresh = async (roomId: string): Promise<void> => {
+    const watch = watches.get(roomId);
+    if (!watch) return;
+    if (watch.reading) {
+      watch.again = true;
+      return;
+    }
+    watch.reading = true;
+    try {
+      do {
+        watch.again = false;
+        const views = (await roster.read(roomId)) as RoomView[];
+        const presence: Presence = {
+          roomId,
+          online: union(views.map((view) => view.online)),
+          typing: union(views.map((view) => view.typing)),
+        };
+        const text = JSON.stringify(presence);
+        for (const [sink, last] of watch.sinks) {
+          if (last === text) continue;
+          watch.sinks.set(sink, text);
+          sink.next(presence);
+        }
+      } while (watch.again);
+    } catch (error) {
+      onError(error);
+    } finally {
+      watch.reading = false;
+    }
   };
-  const changed = (roomId: string) => {
+  const onDoorbell = (message: unknown) => {
+    void refresh((message as { roomId: string }).roomId);
+  };
+
+  /** Says this process's view of the room in the roster, then rings the room's doorbell on every process. */
+  const changed = async (roomId: string) => {
     const room = rooms.get(roomId);
-    if (room && room.online.size === 0 && room.typing.size === 0) rooms.delete(roomId);
-    void bus.publish(topicOf(roomId), snapshot(roomId));
+    const empty = !room || (room.online.size === 0 && room.typing.size === 0);
+    if (empty) rooms.delete(roomId);
+    const view: RoomView | null = empty
+      ? null
+      : {
+          online: [...room.online.values()].map((entry) => entry.user),
+          typing: [...room.typing.values()].map((entry) => entry.user),
+        };
+    try {
+      await roster.put(roomId, view);
+      await bus.publish(topicOf(roomId), { roomId });
+    } catch (error) {
+      onError(error);
+      // The bus may be down: the watchers here still see the change.
+      void refresh(roomId);
+    }
   };
   const stopTyping = (roomId: string, userId: string) => {
     const entry = rooms.get(roomId)?.typing.get(userId);
     if (!entry) return;
     clearTimeout(entry.timer);
     rooms.get(roomId)?.typing.delete(userId);
-    changed(roomId);
+    void changed(roomId);
   };
+
+  if (options.recheckMs) {
+    setInterval(() => {
+      for (const roomId of watches.keys()) void refresh(roomId);
+    }, options.recheckMs).unref();
+  }
 
   return {
     /**
@@ -59,24 +149,36 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
      */
     stream(roomId: string, user: UserRef): Pushable<Presence> {
       return pushable((sink) => {
-        const topic = topicOf(roomId);
-        const listener = (message: unknown) => sink.next(message as Presence);
-        bus.subscribe(topic, listener);
+        let watch = watches.get(roomId);
+        if (!watch) {
+          watch = { sinks: new Map(), reading: false, again: false };
+          watches.set(roomId, watch);
+          bus.subscribe(topicOf(roomId), onDoorbell);
+        }
+        watch.sinks.set(sink, '');
         const room = roomOf(roomId);
         const entry = room.online.get(user.id) ?? { user, streams: 0 };
         entry.streams += 1;
         room.online.set(user.id, entry);
-        changed(roomId);
+        void changed(roomId);
         let stopped = false;
         return {
           stop() {
             if (stopped) return;
             stopped = true;
-            bus.unsubscribe(topic, listener);
+            const current = watches.get(roomId);
+            if (current?.sinks.delete(sink) && current.sinks.size === 0) {
+              watches.delete(roomId);
+              bus.unsubscribe(topicOf(roomId), onDoorbell);
+            }
             entry.streams -= 1;
             if (entry.streams === 0) room.online.delete(user.id);
-            stopTyping(roomId, user.id);
-            changed(roomId);
+            const typing = room.typing.get(user.id);
+            if (typing) {
+              clearTimeout(typing.timer);
+              room.typing.delete(user.id);
+            }
+            void changed(roomId);
           },
         };
       });
@@ -88,7 +190,7 @@ export function createPresence(bus: Bus, options: { typingTtlMs?: number } = {})
       const timer = setTimeout(() => stopTyping(roomId, user.id), typingTtlMs);
       timer.unref?.();
       room.typing.set(user.id, { user, timer });
-      if (!existing) changed(roomId);
+      if (!existing) void changed(roomId);
     },
     stopTyping,
   };

@@ -1,6 +1,6 @@
 import type { Pushable, RoomEvent, RoomEventsQuery, RoomStreamItem, RoomSynced } from '@tether/protocol';
 import type { Bus, ResumableLog, Store, WriteTx } from '@tether/server-core';
-import { appendEvents, coalescedRead, lastSeq, readEvents, resumableStream } from '@tether/server-core';
+import { appendEvents, coalescedRead, lastSeq, lastSeqs, readEvents, resumableStream } from '@tether/server-core';
 import type { TrackedEnvelope } from '@trpc/server';
 
 /** A room's event stream id in the event log, and its bus topic. */
@@ -19,7 +19,14 @@ export interface RoomEventLog {
   stream(query: RoomEventsQuery): Pushable<TrackedEnvelope<RoomStreamItem>>;
 }
 
-export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
+export function createRoomEventLog(
+  store: Store,
+  bus: Bus,
+  options: {
+    /** Where the bus may lose a doorbell: how often streams check their rooms' heads in the store. */
+    headCheckMs?: number | null;
+  } = {},
+): RoomEventLog {
   // Shared by every subscriber: a quiet one holds its room id and its place, nothing else.
   const log: ResumableLog<string, RoomEvent, RoomSynced> = {
     bus,
@@ -28,6 +35,14 @@ export function createRoomEventLog(store: Store, bus: Bus): RoomEventLog {
     // Subscribers joining a busy room together share one read of its head.
     lastSeq: coalescedRead((roomId: string) => lastSeq(store, roomStreamId(roomId))),
     synced: (roomId, seq) => ({ type: 'synced', roomId, seq, at: new Date() }),
+    ...(options.headCheckMs
+      ? {
+          headCheck: {
+            everyMs: options.headCheckMs,
+            lastSeqs: (roomIds: readonly string[]) => lastSeqs(store, roomIds.map(roomStreamId)),
+          },
+        }
+      : {}),
   };
   return {
     async append(tx, appends) {

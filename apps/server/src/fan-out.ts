@@ -1,0 +1,57 @@
+import {
+  type Bus,
+  createMemoryBus,
+  createMemoryRoster,
+  createRedisBus,
+  createRedisRoster,
+  type Logger,
+  type Roster,
+} from '@tether/server-core';
+
+/** Where events and presence travel between the server's processes. */
+export interface FanOut {
+  bus: Bus;
+  roster: Roster;
+  /**
+   * Set where the bus can lose a message (Redis, across its restart): how
+   * often streams check their heads and presence is read again, so that
+   * nothing waits for the next doorbell. Null in one process, where nothing is lost.
+   */
+  recheckMs: number | null;
+  close(): Promise<void>;
+}
+
+/** Heads and presence are checked this often across processes: a dead process's users go within the roster's TTL plus this. */
+const RECHECK_MS = 5_000;
+/** A process that stops renewing its roster entries (a crash) is out of them after this long. */
+const ROSTER_TTL_MS = 10_000;
+
+/** In one process by default; through Redis when `redisUrl` is set (several processes on one PostgreSQL). */
+export async function openFanOut(redisUrl: string | undefined, logger: Logger): Promise<FanOut> {
+  if (!redisUrl) {
+    const bus = createMemoryBus();
+    const roster = createMemoryRoster();
+    return { bus, roster, recheckMs: null, close: async () => void (await Promise.all([bus.close(), roster.close()])) };
+  }
+  // Redis errors are logged, never thrown: the clients reconnect by themselves, and streams fill gaps from the store.
+  const onError = (error: unknown) =>
+    logger.warn('redis.error', { message: error instanceof Error ? error.message : String(error) });
+  const bus = await createRedisBus({
+    url: redisUrl,
+    onError,
+    onReconnected: () => logger.info('redis.reconnected', {}),
+  });
+  try {
+    const roster = await createRedisRoster({ url: redisUrl, ttlMs: ROSTER_TTL_MS, onError });
+    logger.info('fanout.redis', { recheckMs: RECHECK_MS, rosterTtlMs: ROSTER_TTL_MS });
+    return {
+      bus,
+      roster,
+      recheckMs: RECHECK_MS,
+      close: async () => void (await Promise.all([bus.close(), roster.close()])),
+    };
+  } catch (error) {
+    await bus.close();
+    throw error;
+  }
+}

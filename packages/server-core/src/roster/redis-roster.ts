@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { createClient } from '@redis/client';
+import superjson from 'superjson';
+import type { Roster } from './roster';
+
+export interface RedisRosterOptions {
+  url: string;
+  /** Put before every key, so several deployments can share one Redis. @default 'tether:' */
+  keyPrefix?: string;
+  /** This process's name in the roster; a fresh one per process when absent. */
+  nodeId?: string;
+  /** A process that stops renewing its liveness (a crash) is out of every scope after this long. @default 10_000 */
+  ttlMs?: number;
+  /** A Redis failure: reported, never thrown from the background (the client reconnects by itself). */
+  onError(error: unknown): void;
+}
+
+const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
+
+/**
+ * The roster across processes, in Redis. Each scope is a hash with one field
+ * per process; each process also keeps a liveness key that expires `ttlMs`
+ * after its last renewal (every third of that). A reader keeps only the
+ * fields of live processes and clears the others, so a crashed process's
+ * entries are gone within `ttlMs`, by Redis's clock (no clock skew between
+ * processes). After Redis comes back empty (a restart), the process writes
+ * everything it holds again.
+ */
+export async function createRedisRoster(options: RedisRosterOptions): Promise<Roster> {
+  const prefix = options.keyPrefix ?? 'tether:';
+  const nodeId = options.nodeId ?? randomUUID();
+  const ttlMs = options.ttlMs ?? 10_000;
+  const scopeKey = (scope: string) => `${prefix}roster:${scope}`;
+  const liveKey = (node: string) => `${prefix}roster-node:${node}`;
+  const client = createClient({
+    url: options.url,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: reconnectDelay },
+  });
+  client.on('error', options.onError);
+  await client.connect();
+
+  /** What this process holds, serialized: written again whenever Redis may have lost it. */
+  const held = new Map<string, string>();
+  const renew = async () => {
+    await client.set(liveKey(nodeId), '1', { PX: ttlMs });
+  };
+  const rewrite = async () => {
+    await renew();
+    for (const [scope, value] of held) await client.hSet(scopeKey(scope), nodeId, value);
+  };
+  await renew();
+  let open = true;
+  client.on('ready', () => {
+    // After the first connect, every 'ready' is a reconnection: Redis may have restarted empty.
+    if (open) rewrite().catch(options.onError);
+  });
+  const renewal = setInterval(() => renew().catch(options.onError), Math.max(1, Math.floor(ttlMs / 3)));
+  renewal.unref();
+
+  return {
+    async put(scope, value) {
+      if (value === null) {
+        held.delete(scope);
+        await client.hDel(scopeKey(scope), nodeId);
+        return;
+      }
+      const text = superjson.stringify(value);
+      held.set(scope, text);
+      await client.hSet(scopeKey(scope), nodeId, text);
+    },
+    async read(scope) {
+      const fields = await client.hGetAll(scopeKey(scope));
+      const nodes = Object.keys(fields);
+      if (nodes.length === 0) return [];
+      const alive = await client.mGet(nodes.map(liveKey));
+      const gone = nodes.filter((_, i) => alive[i] === null);
+      // The entries of a process that stopped renewing are cleared by whoever reads them first.
+      if (gone.length > 0) client.hDel(scopeKey(scope), gone).catch(options.onError);
+      return nodes.filter((_, i) => alive[i] !== null).map((node) => superjson.parse(fields[node] as string));
+    },
+    async close() {
+      open = false;
+      clearInterval(renewal);
+      const scopes = [...held.keys()];
+      held.clear();
+      await Promise.allSettled([...scopes.map((scope) => client.hDel(scopeKey(scope), nodeId)), client.del(liveKey(nodeId))]);
+      await client.close().catch(() => {});
+    },
+  };
+}

@@ -1,0 +1,69 @@
+import { randomBytes } from 'node:crypto';
+import { createClient } from '@redis/client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createRedisRoster } from './redis-roster';
+import { createMemoryRoster, type Roster } from './roster';
+
+const sorted = (values: unknown[]) => values.map((value) => JSON.stringify(value)).sort();
+
+describe('roster in one process (memory)', () => {
+  it('holds one value per scope, replaced by the next and taken back with null', async () => {
+    const roster = createMemoryRoster();
+    await roster.put('room', { online: ['ann'] });
+    await roster.put('room', { online: ['ann', 'bob'] });
+    expect(await roster.read('room')).toEqual([{ online: ['ann', 'bob'] }]);
+    await roster.put('room', null);
+    expect(await roster.read('room')).toEqual([]);
+  });
+});
+
+const { REDIS_URL } = process.env;
+if (REDIS_URL) {
+  describe('roster across processes (Redis)', () => {
+    const opened: Roster[] = [];
+    // Keys of their own: runs sharing the Redis never see each other.
+    const keyPrefix = `tether-test-${randomBytes(4).toString('hex')}:`;
+    const errors: unknown[] = [];
+    const open = async (nodeId: string) => {
+      const roster = await createRedisRoster({ url: REDIS_URL, keyPrefix, nodeId, onError: (e) => errors.push(e) });
+      opened.push(roster);
+      return roster;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((roster) => roster.close()));
+      expect(errors).toEqual([]);
+    });
+
+    it('shows every process what each holds, and what one takes back or closes with', async () => {
+      const a = await open('a');
+      const b = await open('b');
+      await a.put('room', { online: ['ann'] });
+      await b.put('room', { online: ['bob'], typing: ['bob'] });
+      expect(sorted(await a.read('room'))).toEqual(sorted([{ online: ['ann'] }, { online: ['bob'], typing: ['bob'] }]));
+      expect(sorted(await b.read('room'))).toEqual(sorted(await a.read('room')));
+      await b.put('room', null);
+      expect(await a.read('room')).toEqual([{ online: ['ann'] }]);
+      await a.close();
+      expect(await b.read('room')).toEqual([]);
+    });
+
+    it("drops a process whose liveness lapsed (as after a crash), and clears its entries", async () => {
+      const a = await open('a');
+      const crashed = await open('crashed');
+      await a.put('room', 'a');
+      await crashed.put('room', 'crashed');
+      // Its liveness key gone, as Redis expires it once a crashed process stops renewing it.
+      const raw = createClient({ url: REDIS_URL });
+      await raw.connect();
+      try {
+        await raw.del(`${keyPrefix}roster-node:crashed`);
+        expect(await a.read('room')).toEqual(['a']);
+        await expect.poll(() => raw.hKeys(`${keyPrefix}roster:room`)).toEqual(['a']);
+      } finally {
+        await raw.close();
+      }
+    });
+  });
+} else {
+  console.warn('[skip] the roster across processes (Redis): REDIS_URL is not set');
+}
