@@ -72,9 +72,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
     throw new Error(`invalid environment:\n${problems}`);
   }
   const e = parsed.data;
-  if (e.REDIS_URL && !e.DATABASE_URL) {
-    // Several processes share one PostgreSQL; the embedded database belongs to one process.
-    throw new Error('invalid environment:\n  REDIS_URL: needs DATABASE_URL (processes behind Redis share PostgreSQL)');
+  if (e.REDIS_URL && (!e.DATABASE_URL || !e.TETHER_TOKEN_SECRET)) {
+    // Several processes share one PostgreSQL (the embedded database belongs to one process) and one token secret
+    // (a secret generated in each data directory would make every other process's tokens invalid).
+    throw new Error(
+      'invalid environment:\n  REDIS_URL: needs DATABASE_URL and TETHER_TOKEN_SECRET, shared by every process behind Redis',
+    );
   }
   return {
     host: e.HOST,

@@ -5,13 +5,13 @@
 export type { Bus } from './bus/bus';
 export { createMemoryBus } from './bus/memory-bus';
 export { createRedisBus, type RedisBusOptions } from './bus/redis-bus';
-export { createRedisRoster, type RedisRosterOptions } from './roster/redis-roster';
-export { createMemoryRoster, type Roster } from './roster/roster';
 export { createHttpHandler, type HttpHandlerOptions } from './http/http-handler';
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
 export { createLogger, flushLogger, type Logger, type LogLevel } from './logger';
 export { createMetrics, type Metrics, noopMetrics, type TransportMetrics } from './observability/metrics';
 export { toPublicError, withPublicErrors } from './public-errors';
+export { createRedisRoster, type RedisRosterOptions } from './roster/redis-roster';
+export { createMemoryRoster, type Roster } from './roster/roster';
 export { type Authenticate, type Credential, unauthorized } from './session/credential';
 export { createSessionCore, revokeSessions, type SessionCore, type SessionCoreOptions } from './session-core';
 export { type ApplyBatch, createGroupCommit, type GroupCommit, type Outcome, type WriteTx } from './store/group-commit';

@@ -84,7 +84,10 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
       clearInterval(renewal);
       const scopes = [...held.keys()];
       held.clear();
-      await Promise.allSettled([...scopes.map((scope) => client.hDel(scopeKey(scope), nodeId)), client.del(liveKey(nodeId))]);
+      await Promise.allSettled([
+        ...scopes.map((scope) => client.hDel(scopeKey(scope), nodeId)),
+        client.del(liveKey(nodeId)),
+      ]);
       await client.close().catch(() => {});
     },
   };

@@ -47,7 +47,7 @@ if (REDIS_URL) {
       expect(await b.read('room')).toEqual([]);
     });
 
-    it("drops a process whose liveness lapsed (as after a crash), and clears its entries", async () => {
+    it('drops a process whose liveness lapsed (as after a crash), and clears its entries', async () => {
       const a = await open('a');
       const crashed = await open('crashed');
       await a.put('room', 'a');

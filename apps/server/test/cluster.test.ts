@@ -1,0 +1,156 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TetherClient } from '@tether/client';
+import { createTetherClient } from '@tether/client/node';
+import type { AuthSession, Presence } from '@tether/protocol';
+import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gapsAndDuplicates, observeRoom } from './helpers/room-observer';
+import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
+import { announceSkip, testEnv } from './helpers/test-env';
+
+const NODES = 3;
+const SUBSCRIBERS_PER_NODE = 4;
+const MESSAGES_PER_SENDER = 30;
+/** The bound docs/ARCHITECTURE.md states for a dead process's users to leave presence (roster TTL + recheck). */
+const PRESENCE_BOUND_MS = 15_000;
+
+const { databaseUrl } = testEnv;
+const redisUrl = process.env.REDIS_URL;
+if (!databaseUrl || !redisUrl)
+  announceSkip('several server processes on PostgreSQL and Redis', 'DATABASE_URL and REDIS_URL are both needed');
+
+describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one PostgreSQL and one Redis', () => {
+  let database: ScratchDatabase;
+  let nodes: ServerProcess[] = [];
+  const clients: TetherClient[] = [];
+  const connect = (node: ServerProcess, session?: AuthSession) => {
+    const client = createTetherClient({
+      url: node.wsUrl,
+      clientName: 'tether-tests',
+      reconnect: { baseMs: 20, maxMs: 200 },
+      ...(session ? { getToken: () => session.accessToken } : {}),
+    });
+    clients.push(client);
+    return client;
+  };
+  const signUp = async (node: ServerProcess, prefix: string) => {
+    const anonymous = connect(node);
+    return anonymous.trpc.auth.signUp.mutate({
+      username: `${prefix}-${randomBytes(3).toString('hex')}`,
+      password: 'correct horse battery staple',
+    });
+  };
+
+  beforeAll(async () => {
+    if (!databaseUrl || !redisUrl) throw new Error('unreachable: skipped without DATABASE_URL and REDIS_URL');
+    database = await createScratchDatabase(databaseUrl, 'tether_cluster');
+    // One secret for all: a token signed by one process is good on every other, as behind a load balancer.
+    const tokenSecret = randomBytes(32).toString('base64url');
+    const env = { DATABASE_URL: database.url, REDIS_URL: redisUrl };
+    // The first migrates; the others start on a migrated database.
+    nodes = [await spawnServer({ env, tokenSecret })];
+    nodes.push(...(await Promise.all(Array.from({ length: NODES - 1 }, () => spawnServer({ env, tokenSecret })))));
+  });
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    await killAllServers();
+    await database?.drop();
+  });
+
+  it('every subscriber on every node holds the same strictly increasing sequence while all nodes write to one room', async () => {
+    const sessions = await Promise.all(nodes.map((node, i) => signUp(node, `writer${i}`)));
+    const [owner, ...others] = sessions.map((session, i) => connect(nodes[i] as ServerProcess, session));
+    const room = await (owner as TetherClient).trpc.rooms.create.mutate({
+      name: `cluster-${randomUUID().slice(0, 8)}`,
+      visibility: 'public',
+    });
+    await Promise.all(others.map((client) => client.trpc.rooms.join.mutate({ roomId: room.id })));
+
+    const observers = nodes.flatMap((node, i) =>
+      Array.from({ length: SUBSCRIBERS_PER_NODE }, () => ({
+        node: i,
+        observer: observeRoom(connect(node, sessions[i]), room.id, '0'),
+      })),
+    );
+    await Promise.all(observers.map(({ observer }) => observer.live));
+
+    // One writer per node, all at once, into the one room.
+    const writers = [owner as TetherClient, ...others];
+    await Promise.all(
+      writers.map(async (client, writer) => {
+        for (let i = 0; i < MESSAGES_PER_SENDER; i += 1) {
+          await client.trpc.messages.send.mutate({
+            roomId: room.id,
+            body: `node ${writer} message ${i}`,
+            idempotencyKey: `${room.id}:${writer}:${i}`,
+          });
+        }
+      }),
+    );
+    // The store's own account of the room (its joins included): a fresh subscriber replays it all.
+    const auditor = observeRoom(connect(nodes[0] as ServerProcess, sessions[0]), room.id, '0');
+    await auditor.live;
+    const total = auditor.events.at(-1)?.seq ?? 0;
+    expect(auditor.events.filter((event) => event.type === 'message.sent')).toHaveLength(NODES * MESSAGES_PER_SENDER);
+    await Promise.all(observers.map(({ observer }) => observer.untilSeq(total)));
+    const expected = Array.from({ length: total }, (_, i) => i + 1);
+    const first = observers[0]?.observer.events.map((event) => (event.type === 'message.sent' ? event.message.id : ''));
+    for (const { observer } of observers) {
+      expect(observer.errors).toEqual([]);
+      expect(gapsAndDuplicates(observer.events)).toEqual({ gaps: [], duplicates: [] });
+      expect(observer.events.map((event) => event.seq)).toEqual(expected);
+      // The same messages at the same seqs on every node.
+      expect(observer.events.map((event) => (event.type === 'message.sent' ? event.message.id : ''))).toEqual(first);
+    }
+    console.info(`[figures] ${observers.length} subscribers on ${NODES} nodes x ${total} events: 0 gaps, 0 duplicates`);
+  });
+
+  it("shows presence across nodes, and a killed node's users leave it within the stated bound", async () => {
+    const [stayNode, doomedNode] = nodes as [ServerProcess, ServerProcess];
+    const stayer = await signUp(stayNode, 'stayer');
+    const doomed = await signUp(doomedNode, 'doomed');
+    const stayerClient = connect(stayNode, stayer);
+    const room = await stayerClient.trpc.rooms.create.mutate({
+      name: `presence-${randomUUID().slice(0, 8)}`,
+      visibility: 'public',
+    });
+    const doomedClient = connect(doomedNode, doomed);
+    await doomedClient.trpc.rooms.join.mutate({ roomId: room.id });
+
+    const seen: Presence[] = [];
+    const waiters: Array<{ match: (p: Presence) => boolean; resolve: (at: number) => void }> = [];
+    stayerClient.trpc.rooms.presence.subscribe(
+      { roomId: room.id },
+      {
+        onData: (presence) => {
+          seen.push(presence);
+          for (const waiter of waiters.filter((w) => w.match(presence))) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve(performance.now());
+          }
+        },
+      },
+    );
+    const until = (match: (p: Presence) => boolean) =>
+      new Promise<number>((resolve) => {
+        const latest = seen.at(-1);
+        if (latest && match(latest)) resolve(performance.now());
+        else waiters.push({ match, resolve });
+      });
+    const online = (p: Presence) => p.online.map((user) => user.username).sort();
+
+    doomedClient.trpc.rooms.presence.subscribe({ roomId: room.id }, {});
+    await until((p) => online(p).join() === [doomed.user.username, stayer.user.username].sort().join());
+    await doomedClient.trpc.rooms.typing.mutate({ roomId: room.id });
+    await until((p) => p.typing.some((user) => user.id === doomed.user.id));
+
+    doomedNode.signal('SIGKILL');
+    await doomedNode.exited;
+    const killedAt = performance.now();
+    const goneAt = await until((p) => online(p).join() === stayer.user.username && p.typing.length === 0);
+    expect(goneAt - killedAt).toBeLessThanOrEqual(PRESENCE_BOUND_MS);
+    console.info(
+      `[figures] a killed node's user left presence on the others after ${Math.round(goneAt - killedAt)} ms`,
+    );
+  }, 40_000);
+});
