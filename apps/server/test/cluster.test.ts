@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TetherClient } from '@tether/client';
 import { createTetherClient } from '@tether/client/node';
-import type { AuthSession, Presence } from '@tether/protocol';
+import { type AuthSession, CloseCode, type Presence } from '@tether/protocol';
 import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom } from './helpers/room-observer';
@@ -22,6 +22,8 @@ if (!databaseUrl || !redisUrl)
 describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one PostgreSQL and one Redis', () => {
   let database: ScratchDatabase;
   let nodes: ServerProcess[] = [];
+  /** The first to sign up: the deployment's admin, who may make service tokens. */
+  let admin: AuthSession;
   const clients: TetherClient[] = [];
   const connect = (node: ServerProcess, session?: AuthSession) => {
     const client = createTetherClient({
@@ -50,6 +52,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one Postgr
     // The first migrates; the others start on a migrated database.
     nodes = [await spawnServer({ env, tokenSecret })];
     nodes.push(...(await Promise.all(Array.from({ length: NODES - 1 }, () => spawnServer({ env, tokenSecret })))));
+    admin = await signUp(nodes[0] as ServerProcess, 'admin');
   });
   afterAll(async () => {
     await Promise.all(clients.splice(0).map((client) => client.dispose()));
@@ -103,6 +106,27 @@ describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one Postgr
       expect(observer.events.map((event) => (event.type === 'message.sent' ? event.message.id : ''))).toEqual(first);
     }
     console.info(`[figures] ${observers.length} subscribers on ${NODES} nodes x ${total} events: 0 gaps, 0 duplicates`);
+  });
+
+  it("ends a service token's open socket on another node when it is revoked", async () => {
+    const [nodeA, , nodeC] = nodes as [ServerProcess, ServerProcess, ServerProcess];
+    const adminClient = connect(nodeA, admin);
+    const room = await adminClient.trpc.rooms.create.mutate({
+      name: `ops-${randomUUID().slice(0, 8)}`,
+      visibility: 'private',
+    });
+    const created = await adminClient.trpc.tokens.create.mutate({
+      name: `deploy-bot-${randomUUID().slice(0, 6)}`,
+      scopes: ['messages:send'],
+      roomIds: [room.id],
+    });
+    const bot = createTetherClient({ url: nodeC.wsUrl, clientName: 'tether-tests', getToken: () => created.token });
+    clients.push(bot);
+    await bot.trpc.messages.send.mutate({ roomId: room.id, body: 'deployed', idempotencyKey: randomUUID() });
+
+    const ended = bot.status.waitFor('reconnecting');
+    await adminClient.trpc.tokens.revoke.mutate({ id: created.id });
+    expect((await ended).lastCloseCode).toBe(CloseCode.Unauthorized);
   });
 
   it("shows presence across nodes, and a killed node's users leave it within the stated bound", async () => {

@@ -1,0 +1,126 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TetherClient } from '@tether/client';
+import { createTetherClient } from '@tether/client/node';
+import type { AuthSession, Presence } from '@tether/protocol';
+import {
+  killAllServers,
+  type RedisServer,
+  redisServerBinary,
+  type ServerProcess,
+  spawnServer,
+  startRedisServer,
+} from '@tether/testing';
+import { afterAll, describe, expect, it } from 'vitest';
+import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
+import { announceSkip, testEnv } from '../helpers/test-env';
+
+const SUBSCRIBERS_PER_NODE = 3;
+const MESSAGES = 60;
+
+const { databaseUrl } = testEnv;
+const redisBinary = await redisServerBinary();
+if (!databaseUrl) announceSkip('two server processes across a Redis restart', 'DATABASE_URL is not set');
+if (!redisBinary) announceSkip('two server processes across a Redis restart', 'redis-server is not installed');
+
+describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Redis restart', () => {
+  const clients: TetherClient[] = [];
+  let database: ScratchDatabase | undefined;
+  let redis: RedisServer | undefined;
+  afterAll(async () => {
+    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    await killAllServers();
+    await redis?.stop();
+    await database?.drop();
+  });
+  const connect = (node: ServerProcess, session?: AuthSession) => {
+    const client = createTetherClient({
+      url: node.wsUrl,
+      clientName: 'tether-tests',
+      reconnect: { baseMs: 20, maxMs: 200 },
+      ...(session ? { getToken: () => session.accessToken } : {}),
+    });
+    clients.push(client);
+    return client;
+  };
+
+  it('loses no durable event, and presence comes back, when Redis restarts empty while messages flow', async () => {
+    if (!databaseUrl) throw new Error('unreachable: skipped without DATABASE_URL');
+    database = await createScratchDatabase(databaseUrl, 'tether_redis_restart');
+    // A Redis of the test's own: the shared one is never stopped.
+    redis = await startRedisServer();
+    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url };
+    const tokenSecret = randomBytes(32).toString('base64url');
+    const first = await spawnServer({ env, tokenSecret });
+    const second = await spawnServer({ env, tokenSecret });
+    const nodes = [first, second];
+    const sessions = await Promise.all(
+      nodes.map((node, i) =>
+        connect(node).trpc.auth.signUp.mutate({
+          username: `r${i}-${randomBytes(3).toString('hex')}`,
+          password: 'correct horse battery staple',
+        }),
+      ),
+    );
+    const writer = connect(first, sessions[0]);
+    const other = connect(second, sessions[1]);
+    const room = await writer.trpc.rooms.create.mutate({
+      name: `redis-${randomUUID().slice(0, 8)}`,
+      visibility: 'public',
+    });
+    await other.trpc.rooms.join.mutate({ roomId: room.id });
+
+    const observers = nodes.flatMap((node, i) =>
+      Array.from({ length: SUBSCRIBERS_PER_NODE }, () => observeRoom(connect(node, sessions[i]), room.id, '0')),
+    );
+    await Promise.all(observers.map((observer) => observer.live));
+    // The second node's user watches presence; the first node's user has the room open.
+    const snapshots: Presence[] = [];
+    const waiters: Array<{ match: (p: Presence) => boolean; resolve: () => void }> = [];
+    other.trpc.rooms.presence.subscribe(
+      { roomId: room.id },
+      {
+        onData: (presence) => {
+          snapshots.push(presence);
+          for (const waiter of waiters.filter((w) => w.match(presence))) {
+            waiters.splice(waiters.indexOf(waiter), 1);
+            waiter.resolve();
+          }
+        },
+      },
+    );
+    const presenceUntil = (match: (p: Presence) => boolean) =>
+      new Promise<void>((resolve) => {
+        const latest = snapshots.at(-1);
+        if (latest && match(latest)) resolve();
+        else waiters.push({ match, resolve });
+      });
+    const bothHere = (p: Presence) => p.online.length === 2;
+    writer.trpc.rooms.presence.subscribe({ roomId: room.id }, {});
+    await presenceUntil(bothHere);
+
+    // Messages sent from the first node, one at a time; Redis goes away halfway, and comes back (empty) after the
+    // last: the second half rang no doorbell, and no later event follows it. Only the head check can tell.
+    for (let i = 0; i < MESSAGES; i += 1) {
+      await writer.trpc.messages.send.mutate({ roomId: room.id, body: `m${i}`, idempotencyKey: `${room.id}:${i}` });
+      if (i === MESSAGES / 2) await redis.stop();
+    }
+    await redis.start();
+
+    const auditor = observeRoom(connect(first, sessions[0]), room.id, '0');
+    await auditor.live;
+    const finalSeq = auditor.events.at(-1)?.seq ?? 0;
+    expect(auditor.events.filter((event) => event.type === 'message.sent')).toHaveLength(MESSAGES);
+    await Promise.all(observers.map((observer) => observer.untilSeq(finalSeq)));
+    const expected = Array.from({ length: finalSeq }, (_, i) => i + 1);
+    for (const observer of observers) {
+      expect(observer.errors).toEqual([]);
+      expect(gapsAndDuplicates(observer.events)).toEqual({ gaps: [], duplicates: [] });
+      expect(observer.events.map((event) => event.seq)).toEqual(expected);
+    }
+
+    // Redis came back empty: each node wrote its users again, and a change shows both once more.
+    await writer.trpc.rooms.typing.mutate({ roomId: room.id });
+    await presenceUntil((p) => bothHere(p) && p.typing.some((user) => user.id === sessions[0]?.user.id));
+  }, 60_000);
+});
