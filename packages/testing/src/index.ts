@@ -1,3 +1,4 @@
+export { freePort } from './free-port';
 export { type NginxProxy, nginxBinary, startNginxProxy, type UpgradeMode } from './nginx-proxy';
 export { type RedisServer, redisServerBinary, startRedisServer } from './redis-server';
 export {
