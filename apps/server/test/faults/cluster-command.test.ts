@@ -7,11 +7,11 @@ import { createTetherClient } from '@tether/client/node';
 import type { AuthSession } from '@tether/protocol';
 import { freePort, nginxBinary } from '@tether/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { gapsAndDuplicates, observeRoom } from './helpers/room-observer';
-import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
-import { announceSkip, testEnv } from './helpers/test-env';
+import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
+import { announceSkip, testEnv } from '../helpers/test-env';
 
-const CLUSTER = fileURLToPath(new URL('../cluster.mjs', import.meta.url));
+const CLUSTER = fileURLToPath(new URL('../../cluster.mjs', import.meta.url));
 const CLIENTS = 6;
 const MESSAGES = 60;
 

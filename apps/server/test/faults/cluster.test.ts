@@ -4,9 +4,9 @@ import { createTetherClient } from '@tether/client/node';
 import { type AuthSession, CloseCode, type Presence } from '@tether/protocol';
 import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { gapsAndDuplicates, observeRoom } from './helpers/room-observer';
-import { createScratchDatabase, type ScratchDatabase } from './helpers/scratch-database';
-import { announceSkip, testEnv } from './helpers/test-env';
+import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
+import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
+import { announceSkip, testEnv } from '../helpers/test-env';
 
 const NODES = 3;
 const SUBSCRIBERS_PER_NODE = 4;
