@@ -38,16 +38,36 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   publisher.on('error', options.onError);
   subscriber.on('error', options.onError);
   await Promise.all([publisher.connect(), subscriber.connect()]);
+  const topics = new Map<string, Set<BusListener>>();
+  /** Each topic's SUBSCRIBE, resolved once Redis confirmed it. */
+  const subscribed = new Map<string, Promise<void>>();
+  /**
+   * Topics whose SUBSCRIBE failed (asked while Redis was away): the client
+   * re-subscribes only what Redis confirmed, so these are asked again at the
+   * next 'ready', or the topic would stay deaf on this process.
+   */
+  const unconfirmed = new Set<string>();
+
+  const subscribeChannel = (topic: string): Promise<void> =>
+    subscriber.subscribe(prefix + topic, onMessage).then(
+      () => {
+        unconfirmed.delete(topic);
+      },
+      (error: unknown) => {
+        if (topics.has(topic)) unconfirmed.add(topic);
+        options.onError(error);
+      },
+    );
+
   // After the first connect, every 'ready' is a reconnection: reported once both connections are back.
   const onReady = () => {
     if (publisher.isReady && subscriber.isReady) options.onReconnected?.();
   };
   publisher.on('ready', onReady);
-  subscriber.on('ready', onReady);
-
-  const topics = new Map<string, Set<BusListener>>();
-  /** Each topic's SUBSCRIBE, resolved once Redis confirmed it. */
-  const subscribed = new Map<string, Promise<void>>();
+  subscriber.on('ready', () => {
+    for (const topic of unconfirmed) if (topics.has(topic)) subscribed.set(topic, subscribeChannel(topic));
+    onReady();
+  });
 
   const onMessage = (payload: string, channel: string) => {
     const listeners = topics.get(channel.slice(prefix.length));
@@ -77,8 +97,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       if (!listeners) {
         listeners = new Set();
         topics.set(topic, listeners);
-        const confirmed = subscriber.subscribe(prefix + topic, onMessage).catch(options.onError);
-        subscribed.set(topic, confirmed);
+        subscribed.set(topic, subscribeChannel(topic));
       }
       listeners.add(listener);
     },
@@ -87,6 +106,7 @@ export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
       if (!listeners?.delete(listener) || listeners.size > 0) return;
       topics.delete(topic);
       subscribed.delete(topic);
+      unconfirmed.delete(topic);
       subscriber.unsubscribe(prefix + topic, onMessage).catch(options.onError);
     },
     listening(topic) {
