@@ -74,21 +74,31 @@ ${upstreams.map((upstream) => `    server ${upstream} max_fails=1 fail_timeout=5
 `;
 }
 
+/** Nodes stop gracefully (drain, reconnect notices) within this; past it they are killed. */
+const STOP_GRACE_MS = 15_000;
 const children = [];
+const running = (child) => child.exitCode === null && child.signalCode === null;
 let stopping = false;
 async function stopAll(code) {
   if (stopping) return;
   stopping = true;
-  for (const child of children) child.kill('SIGTERM');
+  // One SIGTERM each: the children are in process groups of their own, so a Ctrl-C reaches this process alone
+  // (a second signal would make a node skip its drain).
+  for (const child of children) if (running(child)) child.kill('SIGTERM');
+  const force = setTimeout(() => {
+    for (const child of children) if (running(child)) child.kill('SIGKILL');
+  }, STOP_GRACE_MS);
   await Promise.all(
-    children.map(
-      (child) => new Promise((resolve) => (child.exitCode !== null ? resolve() : child.once('exit', resolve))),
-    ),
+    children.map((child) => new Promise((resolve) => (running(child) ? child.once('exit', resolve) : resolve()))),
   );
+  clearTimeout(force);
   process.exit(code);
 }
-process.on('SIGINT', () => void stopAll(0));
-process.on('SIGTERM', () => void stopAll(0));
+for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => void stopAll(0));
+// However this process ends (a crash, a closed pipe), nothing it started outlives it.
+process.on('exit', () => {
+  for (const child of children) if (running(child)) child.kill('SIGKILL');
+});
 
 const dir = await mkdtemp(join(tmpdir(), 'tether-cluster-'));
 process.on('exit', () => rmSync(dir, { recursive: true, force: true }));
@@ -108,16 +118,22 @@ function startNode(index) {
       TETHER_TRUSTED_PROXIES: process.env.TETHER_TRUSTED_PROXIES ?? '127.0.0.1',
     },
     stdio: ['ignore', 'pipe', 'inherit'],
+    detached: true,
   });
   children.push(child);
   return new Promise((resolve, reject) => {
     let buffered = '';
     child.stdout.on('data', (chunk) => {
       process.stdout.write(chunk);
+      // Read until the node says it listens; after that its output only passes through.
+      if (buffered === null) return;
       buffered += chunk;
       // The line main.js prints once it listens, whatever the log level.
       const listening = /Tether is listening on http:\/\/(\S+)/.exec(buffered);
-      if (listening) resolve({ upstream: listening[1], pid: child.pid });
+      if (listening) {
+        buffered = null;
+        resolve({ upstream: listening[1], pid: child.pid });
+      }
     });
     child.once('exit', (code) => {
       if (!stopping) {
@@ -137,6 +153,7 @@ try {
   await writeFile(conf, nginxConfiguration(dir, `${host}:${port}`, upstreams));
   const proxy = spawn(nginx, ['-p', dir, '-c', conf, '-e', join(dir, 'error.log'), '-g', 'daemon off;'], {
     stdio: ['ignore', 'inherit', 'inherit'],
+    detached: true,
   });
   children.push(proxy);
   proxy.once('exit', (code) => {

@@ -84,6 +84,9 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
     try {
       do {
         watch.again = false;
+        // Who was here when the read started: a watcher that joins during it waits for the next read (`again`),
+        // so it is never shown a snapshot older than itself.
+        const audience = [...watch.sinks.keys()];
         const views = (await roster.read(roomId)) as RoomView[];
         const presence: Presence = {
           roomId,
@@ -91,8 +94,9 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
           typing: union(views.map((view) => view.typing)),
         };
         const text = JSON.stringify(presence);
-        for (const [sink, last] of watch.sinks) {
-          if (last === text) continue;
+        for (const sink of audience) {
+          const last = watch.sinks.get(sink);
+          if (last === undefined || last === text) continue;
           watch.sinks.set(sink, text);
           sink.next(presence);
         }
@@ -123,7 +127,7 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
       await bus.publish(topicOf(roomId), { roomId });
     } catch (error) {
       onError(error);
-      // The bus may be down: the watchers here still see the change.
+      // A failed publish alone (the roster may still answer): the watchers here still see the change.
       void refresh(roomId);
     }
   };
@@ -156,6 +160,7 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
           bus.subscribe(topicOf(roomId), onDoorbell);
         }
         watch.sinks.set(sink, '');
+        if (watch.reading) watch.again = true;
         const room = roomOf(roomId);
         const entry = room.online.get(user.id) ?? { user, streams: 0 };
         entry.streams += 1;

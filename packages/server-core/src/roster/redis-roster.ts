@@ -18,6 +18,18 @@ export interface RedisRosterOptions {
 const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
 
 /**
+ * Clears the fields of processes whose liveness key is gone, in one step on
+ * the Redis side: a check and a delete sent apart could delete the field of a
+ * process that wrote itself back in between. KEYS[1]: the scope's hash;
+ * ARGV[1]: the liveness keys' prefix.
+ */
+const CLEAR_LAPSED = `
+for _, node in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if redis.call('EXISTS', ARGV[1] .. node) == 0 then redis.call('HDEL', KEYS[1], node) end
+end
+return 0`;
+
+/**
  * The roster across processes, in Redis. Each scope is a hash with one field
  * per process; each process also keeps a liveness key that expires `ttlMs`
  * after its last renewal (every third of that). A reader keeps only the
@@ -42,14 +54,22 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
 
   /** What this process holds, serialized: written again whenever Redis may have lost it. */
   const held = new Map<string, string>();
-  const renew = async () => {
-    await client.set(liveKey(nodeId), '1', { PX: ttlMs });
-  };
+  /** Scopes taken back whose delete did not reach Redis: deleted again with the next rewrite, and on close. */
+  const unsaid = new Set<string>();
   const rewrite = async () => {
-    await renew();
+    await client.set(liveKey(nodeId), '1', { PX: ttlMs });
+    for (const scope of [...unsaid]) {
+      await client.hDel(scopeKey(scope), nodeId);
+      unsaid.delete(scope);
+    }
     for (const [scope, value] of held) await client.hSet(scopeKey(scope), nodeId, value);
   };
-  await renew();
+  /** Renews liveness; if it had lapsed (a stall longer than the TTL), others may have cleared this process: write it all again. */
+  const renew = async () => {
+    const previous = await client.set(liveKey(nodeId), '1', { PX: ttlMs, GET: true });
+    if (previous === null) await rewrite();
+  };
+  await client.set(liveKey(nodeId), '1', { PX: ttlMs });
   let open = true;
   client.on('ready', () => {
     // After the first connect, every 'ready' is a reconnection: Redis may have restarted empty.
@@ -62,11 +82,14 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
     async put(scope, value) {
       if (value === null) {
         held.delete(scope);
+        unsaid.add(scope);
         await client.hDel(scopeKey(scope), nodeId);
+        unsaid.delete(scope);
         return;
       }
       const text = superjson.stringify(value);
       held.set(scope, text);
+      unsaid.delete(scope);
       await client.hSet(scopeKey(scope), nodeId, text);
     },
     async read(scope) {
@@ -74,16 +97,18 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
       const nodes = Object.keys(fields);
       if (nodes.length === 0) return [];
       const alive = await client.mGet(nodes.map(liveKey));
-      const gone = nodes.filter((_, i) => alive[i] === null);
       // The entries of a process that stopped renewing are cleared by whoever reads them first.
-      if (gone.length > 0) client.hDel(scopeKey(scope), gone).catch(options.onError);
+      if (alive.some((live) => live === null)) {
+        client.eval(CLEAR_LAPSED, { keys: [scopeKey(scope)], arguments: [liveKey('')] }).catch(options.onError);
+      }
       return nodes.filter((_, i) => alive[i] !== null).map((node) => superjson.parse(fields[node] as string));
     },
     async close() {
       open = false;
       clearInterval(renewal);
-      const scopes = [...held.keys()];
+      const scopes = [...held.keys(), ...unsaid];
       held.clear();
+      unsaid.clear();
       await Promise.allSettled([
         ...scopes.map((scope) => client.hDel(scopeKey(scope), nodeId)),
         client.del(liveKey(nodeId)),

@@ -24,8 +24,14 @@ if (REDIS_URL) {
     // Keys of their own: runs sharing the Redis never see each other.
     const keyPrefix = `tether-test-${randomBytes(4).toString('hex')}:`;
     const errors: unknown[] = [];
-    const open = async (nodeId: string) => {
-      const roster = await createRedisRoster({ url: REDIS_URL, keyPrefix, nodeId, onError: (e) => errors.push(e) });
+    const open = async (nodeId: string, ttlMs?: number) => {
+      const roster = await createRedisRoster({
+        url: REDIS_URL,
+        keyPrefix,
+        nodeId,
+        ttlMs,
+        onError: (e) => errors.push(e),
+      });
       opened.push(roster);
       return roster;
     };
@@ -59,6 +65,22 @@ if (REDIS_URL) {
         await raw.del(`${keyPrefix}roster-node:crashed`);
         expect(await a.read('room')).toEqual(['a']);
         await expect.poll(() => raw.hKeys(`${keyPrefix}roster:room`)).toEqual(['a']);
+      } finally {
+        await raw.close();
+      }
+    });
+    it('writes itself back when its liveness lapsed while it lived (a stall longer than the TTL)', async () => {
+      const reader = await open('reader');
+      const stalled = await open('stalled', 300);
+      await stalled.put('room', 'still here');
+      const raw = createClient({ url: REDIS_URL });
+      await raw.connect();
+      try {
+        // Lapsed, as after a stall, and its entry cleared, as the next reader would: in one step, so that no
+        // renewal falls between the two.
+        await raw.multi().del(`${keyPrefix}roster-node:stalled`).hDel(`${keyPrefix}roster:room`, 'stalled').exec();
+        // Its next renewal (every 100 ms here) finds the key had lapsed, and writes what it holds again.
+        await expect.poll(() => reader.read('room')).toEqual(['still here']);
       } finally {
         await raw.close();
       }
