@@ -77,7 +77,7 @@ export async function startServer(
   const store = await openStore(config);
   const applied = await migrate(store, [...PLUMBING_MIGRATIONS, ...CHAT_MIGRATIONS]);
   if (applied.length > 0) logger.info('store.migrated', { engine: store.engine, applied });
-  const fanOut = await openFanOut(config.redisUrl, logger);
+  const fanOut = await openFanOut(config.redisUrl, config.fanOutRecheckMs, logger);
   const { bus } = fanOut;
   const accessTokens = createAccessTokens({
     secret: await loadTokenSecret(config.tokenSecret, config.dataDir),

@@ -46,6 +46,8 @@ export interface Config {
   readyTimeoutMs: number;
   /** How long in-flight work may finish after the reconnect notice, on shutdown. */
   shutdownDrainMs: number;
+  /** With Redis: how often rooms' heads and presence are checked again, for what a lost doorbell did not say. */
+  fanOutRecheckMs: number;
   logLevel: LogLevel;
   /** Exposed by `connection.health`. */
   version: string;

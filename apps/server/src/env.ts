@@ -61,6 +61,7 @@ const envSchema = z.object({
   TETHER_DB_CONNECT_TIMEOUT_MS: int(DEFAULT_DATABASE.connectTimeoutMs),
   TETHER_MIN_FREE_DISK_MB: int(DEFAULT_STORAGE.minFreeBytes / (1024 * 1024)),
   TETHER_READY_TIMEOUT_MS: int(1_000),
+  TETHER_FANOUT_RECHECK_MS: int(3_000),
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
 });
 
@@ -105,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
     storage: { minFreeBytes: e.TETHER_MIN_FREE_DISK_MB * 1024 * 1024 },
     readyTimeoutMs: e.TETHER_READY_TIMEOUT_MS,
     shutdownDrainMs: e.TETHER_SHUTDOWN_DRAIN_MS,
+    fanOutRecheckMs: e.TETHER_FANOUT_RECHECK_MS,
     logLevel: e.LOG_LEVEL,
     version: packageJson.version,
   };

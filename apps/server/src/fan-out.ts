@@ -21,13 +21,16 @@ export interface FanOut {
   close(): Promise<void>;
 }
 
-/** Heads and presence are checked this often across processes: a dead process's users go within the roster's TTL plus this (13 s; 15 s is the bound the docs state). */
-const RECHECK_MS = 3_000;
 /** A process that stops renewing its roster entries (a crash) is out of them after this long. */
 const ROSTER_TTL_MS = 10_000;
 
 /** In one process by default; through Redis when `redisUrl` is set (several processes on one PostgreSQL). */
-export async function openFanOut(redisUrl: string | undefined, logger: Logger): Promise<FanOut> {
+export async function openFanOut(
+  redisUrl: string | undefined,
+  /** How often heads and presence are checked again across processes: a dead process's users go within the roster's TTL plus this. */
+  recheckMs: number,
+  logger: Logger,
+): Promise<FanOut> {
   if (!redisUrl) {
     const bus = createMemoryBus();
     const roster = createMemoryRoster();
@@ -43,11 +46,11 @@ export async function openFanOut(redisUrl: string | undefined, logger: Logger): 
   });
   try {
     const roster = await createRedisRoster({ url: redisUrl, ttlMs: ROSTER_TTL_MS, onError });
-    logger.info('fanout.redis', { recheckMs: RECHECK_MS, rosterTtlMs: ROSTER_TTL_MS });
+    logger.info('fanout.redis', { recheckMs, rosterTtlMs: ROSTER_TTL_MS });
     return {
       bus,
       roster,
-      recheckMs: RECHECK_MS,
+      recheckMs,
       close: async () => void (await Promise.all([bus.close(), roster.close()])),
     };
   } catch (error) {

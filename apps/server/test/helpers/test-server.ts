@@ -40,6 +40,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     refreshTokenTtlDays: 30,
     webRoot: undefined,
     shutdownDrainMs: 0,
+    fanOutRecheckMs: 3_000,
     database: DEFAULT_DATABASE,
     // Tests run on whatever disk the machine has; the floor has tests of its own.
     storage: { minFreeBytes: 0 },
