@@ -125,6 +125,9 @@ class PendingCall implements OperationConsumer, Expiring {
  * tRPC's own, through `links`.
  */
 export class TetherUntypedClient extends TRPCUntypedClient<AnyTRPCRouter> {
+  /** Every call's deadline, on one timer. */
+  readonly #deadlines: CallDeadlines<PendingCall>;
+
   constructor(
     options: CreateTRPCClientOptions<AnyTRPCRouter>,
     private readonly tether: TetherLink<AnyTRPCRouter>,
@@ -133,8 +136,6 @@ export class TetherUntypedClient extends TRPCUntypedClient<AnyTRPCRouter> {
     super(options);
     this.#deadlines = new CallDeadlines(calls.timeoutMs);
   }
-
-  readonly #deadlines: CallDeadlines<PendingCall>;
 
   /** The client is gone: no call's deadline keeps a timer. */
   dispose(): void {
