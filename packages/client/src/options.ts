@@ -43,8 +43,12 @@ export interface RequestOptions {
 export type WebSocketConstructor = new (url: string | URL, protocols?: string | string[]) => WebSocket;
 
 export interface TetherClientOptions {
-  /** The server's WebSocket endpoint, e.g. `ws://127.0.0.1:3000/trpc`. */
-  url: string;
+  /**
+   * The server's WebSocket endpoint, e.g. `ws://127.0.0.1:3000/trpc`; or
+   * several processes' endpoints, for a deployment without a load balancer:
+   * each new socket goes to the next, so a process that is down costs one attempt.
+   */
+  url: string | readonly string[];
   /** The access token; see `GetToken`. Omit for an anonymous client. */
   getToken?: GetToken;
   /** Renew a token this long before it expires, on the open socket (needs `expiresAt` from getToken). @default 60_000 */
@@ -75,7 +79,7 @@ export const DEFAULT_REQUESTS: RequestOptions = {
 };
 
 export interface ResolvedOptions {
-  url: string;
+  url: string | readonly string[];
   getToken: GetToken;
   renewBeforeMs: number;
   clientName: string;
@@ -97,6 +101,9 @@ export function resolveOptions(options: TetherClientOptions): ResolvedOptions {
   if (!WebSocketImpl) {
     throw new Error('no WebSocket implementation: pass `WebSocket`, or import from "@tether/client/node"');
   }
+  const endpoints = typeof options.url === 'string' ? [options.url] : options.url;
+  const first = endpoints[0];
+  if (first === undefined) throw new Error('url: at least one WebSocket endpoint');
   return {
     url: options.url,
     getToken: options.getToken ?? (() => null),
@@ -108,7 +115,7 @@ export function resolveOptions(options: TetherClientOptions): ResolvedOptions {
     fallback: {
       enabled: true,
       afterAttempts: 3,
-      url: httpUrlOf(options.url),
+      url: httpUrlOf(first),
       fetch: (input, init) => globalThis.fetch(input, init),
       ...options.fallback,
     },

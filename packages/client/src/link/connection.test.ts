@@ -40,7 +40,9 @@ class FakeSocket {
 }
 const latest = () => FakeSocket.all.at(-1) as FakeSocket;
 
-function connect(overrides: { params?: (forceRefresh: boolean) => Promise<unknown> } = {}) {
+function connect(
+  overrides: { params?: (forceRefresh: boolean) => Promise<unknown>; url?: string | readonly string[] } = {},
+) {
   const states: TransportStatus[] = [];
   const heard: unknown[] = [];
   let opened = 0;
@@ -49,7 +51,7 @@ function connect(overrides: { params?: (forceRefresh: boolean) => Promise<unknow
   const params = vi.fn(overrides.params ?? (async () => ({ protocolVersion: '3', token: 't' })));
   const connection = new Connection(
     {
-      url: 'ws://server/trpc',
+      url: overrides.url ?? 'ws://server/trpc',
       WebSocket: FakeSocket as unknown as WebSocketConstructor,
       connectionParams: params,
       keepAlive: DEFAULT_KEEP_ALIVE,
@@ -146,6 +148,25 @@ describe('Connection', () => {
         s.state === 'reconnecting' ? `reconnecting ${s.retryAt === null ? 'now' : 'later'}` : s.state,
       ),
     ).toEqual(['connected', 'reconnecting later', 'reconnecting now', 'reconnecting later', 'reconnecting now']);
+  });
+
+  it('takes several endpoints in turn, one socket each, so a process that is down costs one attempt', async () => {
+    const { connection } = connect({ url: ['ws://a/trpc', 'ws://b/trpc?x=1'] });
+    connection.start();
+    await vi.advanceTimersByTimeAsync(0);
+    // a is down: its socket ends unheard, and the next goes to b, which answers.
+    latest().drop(1006);
+    await vi.advanceTimersByTimeAsync(1_000);
+    latest().open();
+    expect(connection.status.state).toBe('connected');
+    latest().drop(CloseCode.ServiceRestart);
+    // Not yet stable, so the backoff grew: attempt 2 waits up to 2 s.
+    await vi.advanceTimersByTimeAsync(2_000);
+    expect(FakeSocket.all.map((socket) => socket.url)).toEqual([
+      'ws://a/trpc?connectionParams=1',
+      'ws://b/trpc?x=1&connectionParams=1',
+      'ws://a/trpc?connectionParams=1',
+    ]);
   });
 
   it('resets the backoff only after a connection stays open', async () => {

@@ -19,7 +19,8 @@ export interface ConnectionEvents {
 }
 
 export interface ConnectionOptions {
-  url: string;
+  /** One endpoint, or several (processes without a load balancer): each new socket goes to the next. */
+  url: string | readonly string[];
   WebSocket: WebSocketConstructor;
   /**
    * The handshake's `data`, asked anew before every socket; `forceRefresh`
@@ -83,6 +84,8 @@ export class Connection {
   #recentClose: number | null = null;
   /** Attempts in a row that ended without a word from the server (see `unheardAttempts`). */
   #unheard = 0;
+  /** Which of several endpoints the next socket goes to. */
+  #endpointIndex = 0;
   /** The server announced a restart on this socket: nothing new is sent on it. */
   #draining = false;
   /** A lower ceiling for retry delays, while another transport carries the traffic (see `capRetries`). */
@@ -213,7 +216,8 @@ export class Connection {
     }
     if (this.#status.state === 'closed') return;
     if (params === null && forceRefresh) return this.#end('unauthorized');
-    const url = `${this.options.url}${this.options.url.includes('?') ? '&' : '?'}connectionParams=1`;
+    const endpoint = this.#nextEndpoint();
+    const url = `${endpoint}${endpoint.includes('?') ? '&' : '?'}connectionParams=1`;
     let socket: Socket;
     try {
       socket = new this.options.WebSocket(url) as unknown as Socket;
@@ -245,6 +249,18 @@ export class Connection {
     socket.onclose = ({ code, reason }) => this.#closed({ code, reason }, true);
     // An error is always followed by a close; the close decides.
     socket.onerror = ignore;
+  }
+
+  /**
+   * The endpoint for this socket: with several, each socket takes the next in
+   * turn, so one that is down costs one attempt and the rest share the load.
+   */
+  #nextEndpoint(): string {
+    const { url } = this.options;
+    if (typeof url === 'string') return url;
+    const endpoint = url[this.#endpointIndex % url.length] as string;
+    this.#endpointIndex += 1;
+    return endpoint;
   }
 
   #receive(text: string): void {
