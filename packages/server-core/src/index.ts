@@ -10,8 +10,9 @@ export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from '
 export { createLogger, flushLogger, type Logger, type LogLevel } from './logger';
 export { createMetrics, type Metrics, noopMetrics, type TransportMetrics } from './observability/metrics';
 export { toPublicError, withPublicErrors } from './public-errors';
+export { createMemoryRoster } from './roster/memory-roster';
 export { createRedisRoster, type RedisRosterOptions } from './roster/redis-roster';
-export { createMemoryRoster, type Roster } from './roster/roster';
+export type { Roster } from './roster/roster';
 export { type Authenticate, type Credential, unauthorized } from './session/credential';
 export { createSessionCore, revokeSessions, type SessionCore, type SessionCoreOptions } from './session-core';
 export { type ApplyBatch, createGroupCommit, type GroupCommit, type Outcome, type WriteTx } from './store/group-commit';

@@ -1,5 +1,5 @@
-import { createClient } from '@redis/client';
 import superjson from 'superjson';
+import { redisClient } from '../redis/redis-client';
 import type { Bus, BusListener } from './bus';
 
 export interface RedisBusOptions {
@@ -13,9 +13,6 @@ export interface RedisBusOptions {
   onReconnected?(): void;
 }
 
-/** Reconnect delays: doubling from 50 ms, at most 2 s, for as long as it takes. */
-const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
-
 /**
  * The bus between server processes: Redis pub/sub, one channel per topic
  * that some listener of this process hears. A message is serialized once by
@@ -28,15 +25,8 @@ const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
  */
 export async function createRedisBus(options: RedisBusOptions): Promise<Bus> {
   const prefix = options.channelPrefix ?? 'tether:';
-  const publisher = createClient({
-    url: options.url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: reconnectDelay },
-  });
-  const subscriber = publisher.duplicate();
-  // An unheard 'error' would crash the process: every failure is the caller's to log.
-  publisher.on('error', options.onError);
-  subscriber.on('error', options.onError);
+  const publisher = redisClient(options.url, options.onError);
+  const subscriber = redisClient(options.url, options.onError);
   await Promise.all([publisher.connect(), subscriber.connect()]);
   const topics = new Map<string, Set<BusListener>>();
   /** Each topic's SUBSCRIBE, resolved once Redis confirmed it. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createClient } from '@redis/client';
 import superjson from 'superjson';
+import { redisClient } from '../redis/redis-client';
 import type { Roster } from './roster';
 
 export interface RedisRosterOptions {
@@ -14,8 +14,6 @@ export interface RedisRosterOptions {
   /** A Redis failure: reported, never thrown from the background (the client reconnects by itself). */
   onError(error: unknown): void;
 }
-
-const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
 
 /**
  * Clears the fields of processes whose liveness key is gone, in one step on
@@ -44,12 +42,7 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
   const ttlMs = options.ttlMs ?? 10_000;
   const scopeKey = (scope: string) => `${prefix}roster:${scope}`;
   const liveKey = (node: string) => `${prefix}roster-node:${node}`;
-  const client = createClient({
-    url: options.url,
-    disableOfflineQueue: true,
-    socket: { reconnectStrategy: reconnectDelay },
-  });
-  client.on('error', options.onError);
+  const client = redisClient(options.url, options.onError);
   await client.connect();
 
   /** What this process holds, serialized: written again whenever Redis may have lost it. */

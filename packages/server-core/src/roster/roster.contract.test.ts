@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { createClient } from '@redis/client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createMemoryRoster } from './memory-roster';
 import { createRedisRoster } from './redis-roster';
-import { createMemoryRoster, type Roster } from './roster';
+import type { Roster } from './roster';
 
 const sorted = (values: unknown[]) => values.map((value) => JSON.stringify(value)).sort();
 
