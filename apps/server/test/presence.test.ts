@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { TetherClient } from '@tether/client';
-import type { Presence } from '@tether/protocol';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { watchPresence } from './helpers/presence-watcher';
 import { clientFactory, signUpUser, startTestServer, type TestServer } from './helpers/test-server';
 
 let server: TestServer;
@@ -12,32 +11,6 @@ beforeAll(async () => {
 });
 afterEach(() => clients.disposeAll());
 afterAll(() => server.dispose());
-
-/** Presence snapshots as they arrive; `until` resolves on the first one matching. */
-function watchPresence(client: TetherClient, roomId: string) {
-  const seen: Presence[] = [];
-  const waiters: Array<{ match: (p: Presence) => boolean; resolve: (p: Presence) => void }> = [];
-  const subscription = client.trpc.rooms.presence.subscribe(
-    { roomId },
-    {
-      onData: (presence) => {
-        seen.push(presence);
-        for (const waiter of waiters.filter((w) => w.match(presence))) {
-          waiters.splice(waiters.indexOf(waiter), 1);
-          waiter.resolve(presence);
-        }
-      },
-    },
-  );
-  return {
-    until(match: (p: Presence) => boolean): Promise<Presence> {
-      const latest = seen.at(-1);
-      if (latest && match(latest)) return Promise.resolve(latest);
-      return new Promise((resolve) => waiters.push({ match, resolve }));
-    },
-    stop: () => subscription.unsubscribe(),
-  };
-}
 
 const names = (users: { username: string }[]) => users.map((u) => u.username);
 

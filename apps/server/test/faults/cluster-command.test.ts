@@ -2,14 +2,13 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import type { TetherClient } from '@tether/client';
-import { createTetherClient } from '@tether/client/node';
 import type { AuthSession } from '@tether/protocol';
 import { freePort, nginxBinary } from '@tether/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
 import { announceSkip, testEnv } from '../helpers/test-env';
+import { clientFactory } from '../helpers/test-server';
 
 const CLUSTER = fileURLToPath(new URL('../../cluster.mjs', import.meta.url));
 const CLIENTS = 6;
@@ -30,9 +29,11 @@ interface Started {
 describe.skipIf(why !== null)('`pnpm cluster`: three nodes behind nginx, round robin, no stickiness', () => {
   let cluster: ChildProcess | undefined;
   let database: ScratchDatabase | undefined;
-  const clients: TetherClient[] = [];
+  /** nginx's endpoint, once the cluster is up. */
+  let wsUrl = '';
+  const clients = clientFactory(() => wsUrl);
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    await clients.disposeAll();
     if (cluster && cluster.exitCode === null) {
       const exited = new Promise((resolve) => cluster?.once('exit', resolve));
       cluster.kill('SIGINT');
@@ -56,17 +57,8 @@ describe.skipIf(why !== null)('`pnpm cluster`: three nodes behind nginx, round r
       cluster?.once('exit', (code) => reject(new Error(`pnpm cluster exited (${code})`)));
     });
     expect(started.nodes).toHaveLength(3);
-    const wsUrl = `${started.url.replace('http', 'ws')}/trpc`;
-    const connect = (session?: AuthSession) => {
-      const client = createTetherClient({
-        url: wsUrl,
-        clientName: 'tether-tests',
-        reconnect: { baseMs: 20, maxMs: 200 },
-        ...(session ? { getToken: () => session.accessToken } : {}),
-      });
-      clients.push(client);
-      return client;
-    };
+    wsUrl = `${started.url.replace('http', 'ws')}/trpc`;
+    const connect = (session?: AuthSession) => clients.on(wsUrl, session);
 
     const session = await connect().trpc.auth.signUp.mutate({
       username: `c-${randomBytes(3).toString('hex')}`,

@@ -1,12 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TetherClient } from '@tether/client';
-import { createTetherClient } from '@tether/client/node';
 import { type AuthSession, CloseCode, type Presence } from '@tether/protocol';
 import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchPresence } from '../helpers/presence-watcher';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
 import { announceSkip, testEnv } from '../helpers/test-env';
+import { clientFactory } from '../helpers/test-server';
 
 const NODES = 3;
 const SUBSCRIBERS_PER_NODE = 4;
@@ -24,17 +25,8 @@ describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one Postgr
   let nodes: ServerProcess[] = [];
   /** The first to sign up: the deployment's admin, who may make service tokens. */
   let admin: AuthSession;
-  const clients: TetherClient[] = [];
-  const connect = (node: ServerProcess, session?: AuthSession) => {
-    const client = createTetherClient({
-      url: node.wsUrl,
-      clientName: 'tether-tests',
-      reconnect: { baseMs: 20, maxMs: 200 },
-      ...(session ? { getToken: () => session.accessToken } : {}),
-    });
-    clients.push(client);
-    return client;
-  };
+  const clients = clientFactory(() => (nodes[0] as ServerProcess).wsUrl);
+  const connect = (node: ServerProcess, session?: AuthSession) => clients.on(node.wsUrl, session);
   const signUp = async (node: ServerProcess, prefix: string) => {
     const anonymous = connect(node);
     return anonymous.trpc.auth.signUp.mutate({
@@ -57,7 +49,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one Postgr
     admin = await signUp(nodes[0] as ServerProcess, 'admin');
   });
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    await clients.disposeAll();
     await killAllServers();
     await database?.drop();
   });
@@ -122,8 +114,7 @@ describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one Postgr
       scopes: ['messages:send'],
       roomIds: [room.id],
     });
-    const bot = createTetherClient({ url: nodeC.wsUrl, clientName: 'tether-tests', getToken: () => created.token });
-    clients.push(bot);
+    const bot = clients.connect({ url: nodeC.wsUrl, getToken: () => created.token });
     await bot.trpc.messages.send.mutate({ roomId: room.id, body: 'deployed', idempotencyKey: randomUUID() });
 
     const ended = bot.status.waitFor('reconnecting');
@@ -148,37 +139,19 @@ describe.skipIf(!databaseUrl || !redisUrl)('three server processes on one Postgr
     const doomedClient = connect(doomedNode, doomed);
     await doomedClient.trpc.rooms.join.mutate({ roomId: room.id });
 
-    const seen: Presence[] = [];
-    const waiters: Array<{ match: (p: Presence) => boolean; resolve: (at: number) => void }> = [];
-    stayerClient.trpc.rooms.presence.subscribe(
-      { roomId: room.id },
-      {
-        onData: (presence) => {
-          seen.push(presence);
-          for (const waiter of waiters.filter((w) => w.match(presence))) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve(performance.now());
-          }
-        },
-      },
-    );
-    const until = (match: (p: Presence) => boolean) =>
-      new Promise<number>((resolve) => {
-        const latest = seen.at(-1);
-        if (latest && match(latest)) resolve(performance.now());
-        else waiters.push({ match, resolve });
-      });
+    const view = watchPresence(stayerClient, room.id);
     const online = (p: Presence) => p.online.map((user) => user.username).sort();
 
     doomedClient.trpc.rooms.presence.subscribe({ roomId: room.id }, {});
-    await until((p) => online(p).join() === [doomed.user.username, stayer.user.username].sort().join());
+    await view.until((p) => online(p).join() === [doomed.user.username, stayer.user.username].sort().join());
     await doomedClient.trpc.rooms.typing.mutate({ roomId: room.id });
-    await until((p) => p.typing.some((user) => user.id === doomed.user.id));
+    await view.until((p) => p.typing.some((user) => user.id === doomed.user.id));
 
     doomedNode.signal('SIGKILL');
     await doomedNode.exited;
     const killedAt = performance.now();
-    const goneAt = await until((p) => online(p).join() === stayer.user.username && p.typing.length === 0);
+    await view.until((p) => online(p).join() === stayer.user.username && p.typing.length === 0);
+    const goneAt = performance.now();
     expect(goneAt - killedAt).toBeLessThanOrEqual(PRESENCE_BOUND_MS);
     console.info(
       `[figures] a killed node's user left presence on the others after ${Math.round(goneAt - killedAt)} ms`,

@@ -1,6 +1,4 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { TetherClient } from '@tether/client';
-import { createTetherClient } from '@tether/client/node';
 import type { AuthSession, Presence } from '@tether/protocol';
 import {
   killAllServers,
@@ -11,9 +9,11 @@ import {
   startRedisServer,
 } from '@tether/testing';
 import { afterAll, describe, expect, it } from 'vitest';
+import { watchPresence } from '../helpers/presence-watcher';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
 import { announceSkip, testEnv } from '../helpers/test-env';
+import { clientFactory } from '../helpers/test-server';
 
 const SUBSCRIBERS_PER_NODE = 3;
 const MESSAGES = 60;
@@ -24,25 +24,19 @@ if (!databaseUrl) announceSkip('two server processes across a Redis restart', 'D
 if (!redisBinary) announceSkip('two server processes across a Redis restart', 'redis-server is not installed');
 
 describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Redis restart', () => {
-  const clients: TetherClient[] = [];
+  // Every client names the process it goes to.
+  const clients = clientFactory(() => {
+    throw new Error('a client here names its server: clients.on(url)');
+  });
   let database: ScratchDatabase | undefined;
   let redis: RedisServer | undefined;
   afterAll(async () => {
-    await Promise.all(clients.splice(0).map((client) => client.dispose()));
+    await clients.disposeAll();
     await killAllServers();
     await redis?.stop();
     await database?.drop();
   });
-  const connect = (node: ServerProcess, session?: AuthSession) => {
-    const client = createTetherClient({
-      url: node.wsUrl,
-      clientName: 'tether-tests',
-      reconnect: { baseMs: 20, maxMs: 200 },
-      ...(session ? { getToken: () => session.accessToken } : {}),
-    });
-    clients.push(client);
-    return client;
-  };
+  const connect = (node: ServerProcess, session?: AuthSession) => clients.on(node.wsUrl, session);
 
   it('loses no durable event, and presence comes back, when Redis restarts empty while messages flow', async () => {
     if (!databaseUrl) throw new Error('unreachable: skipped without DATABASE_URL');
@@ -75,29 +69,10 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Red
     );
     await Promise.all(observers.map((observer) => observer.live));
     // The second node's user watches presence; the first node's user has the room open.
-    const snapshots: Presence[] = [];
-    const waiters: Array<{ match: (p: Presence) => boolean; resolve: () => void }> = [];
-    other.trpc.rooms.presence.subscribe(
-      { roomId: room.id },
-      {
-        onData: (presence) => {
-          snapshots.push(presence);
-          for (const waiter of waiters.filter((w) => w.match(presence))) {
-            waiters.splice(waiters.indexOf(waiter), 1);
-            waiter.resolve();
-          }
-        },
-      },
-    );
-    const presenceUntil = (match: (p: Presence) => boolean) =>
-      new Promise<void>((resolve) => {
-        const latest = snapshots.at(-1);
-        if (latest && match(latest)) resolve();
-        else waiters.push({ match, resolve });
-      });
+    const presence = watchPresence(other, room.id);
     const bothHere = (p: Presence) => p.online.length === 2;
     writer.trpc.rooms.presence.subscribe({ roomId: room.id }, {});
-    await presenceUntil(bothHere);
+    await presence.until(bothHere);
 
     // Messages sent from the first node, one at a time; Redis goes away halfway, and comes back (empty) after the
     // last: the second half rang no doorbell, and no later event follows it. Only the head check can tell.
@@ -121,6 +96,6 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Red
 
     // Redis came back empty: each node wrote its users again, and a change shows both once more.
     await writer.trpc.rooms.typing.mutate({ roomId: room.id });
-    await presenceUntil((p) => bothHere(p) && p.typing.some((user) => user.id === sessions[0]?.user.id));
+    await presence.until((p) => bothHere(p) && p.typing.some((user) => user.id === sessions[0]?.user.id));
   }, 60_000);
 });

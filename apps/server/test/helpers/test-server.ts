@@ -69,13 +69,18 @@ export function clientFactory(wsUrl: () => string) {
   return {
     connect(options: Partial<TetherClientOptions> = {}): TetherClient {
       const client = createTetherClient({
-        url: wsUrl(),
         clientName: 'tether-tests',
         reconnect: { baseMs: 20, maxMs: 200 },
         ...options,
+        // The default endpoint only when none is given.
+        url: options.url ?? wsUrl(),
       });
       clients.push(client);
       return client;
+    },
+    /** A client of the server at `url` (one of several processes), signed in as `session` when given. */
+    on(url: string, session?: AuthSession): TetherClient {
+      return this.connect({ url, ...(session ? { getToken: () => session.accessToken } : {}) });
     },
     async disposeAll() {
       await Promise.all(clients.splice(0).map((client) => client.dispose()));
