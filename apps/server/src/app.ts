@@ -9,11 +9,12 @@ import {
   createMetrics,
   createPgliteStore,
   createPostgresStore,
+  createRevocationLog,
   createSessionCore,
+  errorMessage,
   type Logger,
   migrate,
   PLUMBING_MIGRATIONS,
-  revokeSessions,
   type Store,
   sweepIdempotencyKeys,
   withPublicErrors,
@@ -37,6 +38,8 @@ export interface TetherServer {
 
 /** Idempotency keys are kept twice as long as docs/ARCHITECTURE.md promises (24 h). */
 const IDEMPOTENCY_RETENTION_HOURS = 48;
+/** Revocations are kept longer than any access token lives, so a process that lagged that long still sees them. */
+const REVOCATION_RETENTION_HOURS = 24;
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
 function openStore(config: Config): Promise<Store> {
@@ -86,18 +89,24 @@ export async function startServer(
 
   let stopping = false;
   const writes = createGroupCommit(store);
-  const revoke = (key: string, message: string) => revokeSessions(bus, key, message);
+  const revocations = createRevocationLog({
+    store,
+    writes,
+    bus,
+    recheckMs: fanOut.recheckMs,
+    onError: (error: unknown) => logger.warn('revocations.check_failed', { message: errorMessage(error) }),
+  });
+  await revocations.start();
   const chat = createChatServices({
     store,
     writes,
     bus,
     roster: fanOut.roster,
     recheckMs: fanOut.recheckMs,
-    onFanOutError: (error: unknown) =>
-      logger.warn('presence.failed', { message: error instanceof Error ? error.message : String(error) }),
+    onFanOutError: (error: unknown) => logger.warn('presence.failed', { message: errorMessage(error) }),
     accessTokens,
     refreshTokenTtlDays: config.refreshTokenTtlDays,
-    revoke,
+    revocations,
   });
   const authenticate = createAuthenticator({
     accessTokens,
@@ -108,7 +117,7 @@ export async function startServer(
   const core = createSessionCore({
     router: createAppRouter(withPublicErrors(chat)),
     authenticate,
-    bus,
+    revocations,
     version: config.version,
     logger,
     metrics,
@@ -136,9 +145,10 @@ export async function startServer(
   logger.info('server.listening', { url, engine: store.engine, version: config.version });
 
   const sweep = setInterval(() => {
-    sweepIdempotencyKeys(store, IDEMPOTENCY_RETENTION_HOURS).catch((error: Error) =>
-      logger.warn('store.sweep_failed', { message: error.message }),
-    );
+    Promise.all([
+      sweepIdempotencyKeys(store, IDEMPOTENCY_RETENTION_HOURS),
+      revocations.prune(REVOCATION_RETENTION_HOURS),
+    ]).catch((error: unknown) => logger.warn('store.sweep_failed', { message: errorMessage(error) }));
   }, SWEEP_INTERVAL_MS).unref();
 
   let closing: Promise<void> | null = null;
@@ -152,6 +162,7 @@ export async function startServer(
         clearInterval(sweep);
         logger.info('server.stopping', { connections: core.health().connections });
         await core.shutdown(config.shutdownDrainMs);
+        revocations.close();
         http.closeAllConnections();
         await new Promise((resolve) => http.close(resolve));
         await fanOut.close();

@@ -4,6 +4,7 @@ import {
   createMemoryRoster,
   createRedisBus,
   createRedisRoster,
+  errorMessage,
   type Logger,
   type Roster,
 } from '@tether/server-core';
@@ -37,8 +38,7 @@ export async function openFanOut(
     return { bus, roster, recheckMs: null, close: async () => void (await Promise.all([bus.close(), roster.close()])) };
   }
   // Redis errors are logged, never thrown: the clients reconnect by themselves, and streams fill gaps from the store.
-  const onError = (error: unknown) =>
-    logger.warn('redis.error', { message: error instanceof Error ? error.message : String(error) });
+  const onError = (error: unknown) => logger.warn('redis.error', { message: errorMessage(error) });
   const bus = await createRedisBus({
     url: redisUrl,
     onError,

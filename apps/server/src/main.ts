@@ -1,4 +1,5 @@
 import { fileURLToPath } from 'node:url';
+import { errorMessage } from '@tether/server-core';
 import { startServer } from './app';
 import { loadConfig } from './env';
 
@@ -29,8 +30,6 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  // Libraries do not always throw Errors: say something readable whatever came.
-  const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`tether server failed to start: ${message}\n`);
+  process.stderr.write(`tether server failed to start: ${errorMessage(error)}\n`);
   process.exit(1);
 });

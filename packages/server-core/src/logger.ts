@@ -8,6 +8,9 @@ export type Logger = Record<Level, (event: string, fields?: Record<string, unkno
 
 const CENSOR = '[redacted]';
 
+/** What to log of a failure: libraries do not always throw Errors, so something readable whatever came. */
+export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+
 /** Field names whose values are never logged, at the top level and up to three objects deep. */
 const SECRET_KEYS = ['token', 'accessToken', 'refreshToken', 'password', 'authorization', 'Authorization'];
 const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);

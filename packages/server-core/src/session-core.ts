@@ -2,7 +2,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { CloseCode, type ConnectionHealth, type WithConnectionRouter, withConnectionRouter } from '@tether/protocol';
 import type { AnyTRPCRouter } from '@trpc/server';
-import type { Bus } from './bus/bus';
 import { clientAddress } from './http/client-address';
 import { createTrpcHttp } from './http/trpc-http';
 import { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
@@ -11,6 +10,7 @@ import { noopMetrics, type TransportMetrics } from './observability/metrics';
 import type { Authenticate } from './session/credential';
 import { createProcedureErrorLog } from './session/procedure-errors';
 import { SessionRegistry } from './session/registry';
+import type { Revocations } from './session/revocations';
 import type { Session } from './session/session';
 import { createWebSocketTransport } from './websocket/websocket-transport';
 
@@ -18,8 +18,11 @@ export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
   /** The app's procedures; the core serves them with the `connection` router merged in. */
   router: TRouter;
   authenticate: Authenticate<TPrincipal>;
-  /** Carries revocations to every process sharing it. */
-  bus: Bus;
+  /**
+   * Where revocations are made and heard: `createRevocationLog` where
+   * processes share a store (durable), `busRevocations` otherwise.
+   */
+  revocations: Revocations;
   /** The app's version, in `connection.health`. */
   version: string;
   logger: Logger;
@@ -51,21 +54,6 @@ export interface SessionCore<TRouter extends AnyTRPCRouter> {
   shutdown(drainMs: number): Promise<void>;
 }
 
-const REVOCATIONS_TOPIC = 'tether:revocations';
-
-interface Revocation {
-  key: string;
-  message: string;
-}
-
-/**
- * Ends, on every process sharing `bus`, each session and subscription bound
- * to `key` (see `SessionCore.revoke`). For services, which exist before the core that serves them.
- */
-export function revokeSessions(bus: Bus, key: string, message: string): Promise<void> {
-  return bus.publish(REVOCATIONS_TOPIC, { key, message } satisfies Revocation);
-}
-
 /**
  * Calls are counted by procedure, and only procedures the router has get a
  * label of their own: a client naming made-up paths must not crowd them out.
@@ -83,7 +71,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
 ): SessionCore<TRouter> {
   const limits = { ...DEFAULT_LIMITS, ...options.limits };
   const heartbeat = { ...DEFAULT_HEARTBEAT, ...options.heartbeat };
-  const { logger, bus } = options;
+  const { logger, revocations } = options;
   const router = withConnectionRouter(options.router);
   const metrics = labelKnownPaths(options.metrics ?? noopMetrics, router);
   const sessions = new SessionRegistry<unknown>({
@@ -122,12 +110,10 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   });
 
   const revokedListeners = new Set<(key: string) => void>();
-  const onRevocation = (message: unknown) => {
-    const { key, message: reason } = message as Revocation;
-    sessions.revokeLocally(key, reason);
+  const stopFollowing = revocations.follow(({ key, message }) => {
+    sessions.revokeLocally(key, message);
     for (const listener of revokedListeners) listener(key);
-  };
-  bus.subscribe(REVOCATIONS_TOPIC, onRevocation);
+  });
 
   const tickMs = Math.min(1_000, Math.max(10, Math.min(heartbeat.pingAfterMs, heartbeat.terminateAfterMs) / 4));
   const clock = setInterval(() => {
@@ -142,7 +128,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
     handleTrpc(req, res, url) {
       http.handle(req, res, url, clientAddress(req, trustedProxies));
     },
-    revoke: (key, message) => revokeSessions(bus, key, message),
+    revoke: (key, message) => revocations.revoke(key, message),
     onRevoked(listener) {
       revokedListeners.add(listener);
       return () => revokedListeners.delete(listener);
@@ -155,7 +141,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
       }
       await websocket.shutdown(drainMs);
       clearInterval(clock);
-      bus.unsubscribe(REVOCATIONS_TOPIC, onRevocation);
+      stopFollowing();
     },
   };
 }

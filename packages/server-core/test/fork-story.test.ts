@@ -9,6 +9,7 @@ import { z } from 'zod';
 import { createMemoryBus } from '../src/bus/memory-bus';
 import { createHttpHandler } from '../src/http/http-handler';
 import { createLogger } from '../src/logger';
+import { busRevocations } from '../src/session/revocations';
 import { createSessionCore, type SessionCore } from '../src/session-core';
 import { pushable } from '../src/streams/pushable';
 
@@ -66,7 +67,7 @@ beforeAll(async () => {
       const name = token.slice('player:'.length);
       return { principal: { name }, principalKey: name, expiresAt: new Date(Date.now() + 60_000), revocationKeys: [] };
     },
-    bus: createMemoryBus(),
+    revocations: busRevocations(createMemoryBus()),
     version: 'counter-1',
     logger: createLogger('silent'),
   });

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import type { AuthSession, Principal, Services, User } from '@tether/protocol';
-import type { GroupCommit, Queryable, Store } from '@tether/server-core';
+import type { GroupCommit, Queryable, RevocationLog, Store } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { AccessTokens } from './access-tokens';
@@ -42,8 +42,8 @@ export interface AuthServiceOptions {
   writes: GroupCommit;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
-  /** Ends open sessions bound to a revocation key, on every server process. */
-  revoke(key: string, message: string): Promise<void>;
+  /** Ends open sessions bound to a revocation key, on every server process, once the write commits. */
+  revocations: Pick<RevocationLog, 'record'>;
 }
 
 /** Sign-up, sign-in and rotating refresh tokens. A reused refresh token revokes its whole family. */
@@ -52,7 +52,7 @@ export function createAuthService({
   writes,
   accessTokens,
   refreshTokenTtlDays,
-  revoke,
+  revocations,
 }: AuthServiceOptions): Services['auth'] {
   /** Records a new refresh token for `user` in `tx`. */
   async function openSession(tx: Queryable, user: User, familyId: string): Promise<SessionOpened> {
@@ -125,11 +125,8 @@ export function createAuthService({
           await tx.query('UPDATE refresh_tokens SET revoked_at = now() WHERE family_id = $1 AND revoked_at IS NULL', [
             token.family_id,
           ]);
-          return {
-            ok: false,
-            error: 'refresh token already used or revoked: sign in again',
-            revokedSignIn: token.family_id,
-          } as const;
+          await revocations.record(tx, signInRevocationKey(token.family_id), 'this sign-in was revoked: sign in again');
+          return { ok: false, error: 'refresh token already used or revoked: sign in again' } as const;
         }
         if (token.expired) return { ok: false, error: 'refresh token expired: sign in again' } as const;
         await tx.query('UPDATE refresh_tokens SET used_at = now() WHERE token_hash = $1', [
@@ -142,24 +139,20 @@ export function createAuthService({
         return { ok: true, session: await openSession(tx, toUser(user), token.family_id) } as const;
       });
       // The family revocation above must commit, so the error is thrown after the transaction.
-      if (!outcome.ok) {
-        const revokedSignIn = 'revokedSignIn' in outcome ? outcome.revokedSignIn : undefined;
-        if (revokedSignIn) await revoke(signInRevocationKey(revokedSignIn), 'this sign-in was revoked: sign in again');
-        throw unauthorized(outcome.error);
-      }
+      if (!outcome.ok) throw unauthorized(outcome.error);
       return withAccessToken(outcome.session);
     },
 
     async signOut({ refreshToken }) {
-      const [signedOut] = await writes.run((tx) =>
-        tx.query<{ family_id: string }>(
+      await writes.run(async (tx) => {
+        const [signedOut] = await tx.query<{ family_id: string }>(
           `UPDATE refresh_tokens SET revoked_at = now()
            WHERE family_id = (SELECT family_id FROM refresh_tokens WHERE token_hash = $1) AND revoked_at IS NULL
            RETURNING family_id`,
           [hashRefreshToken(refreshToken)],
-        ),
-      );
-      if (signedOut) await revoke(signInRevocationKey(signedOut.family_id), 'signed out');
+        );
+        if (signedOut) await revocations.record(tx, signInRevocationKey(signedOut.family_id), 'signed out');
+      });
     },
 
     async me(principal) {

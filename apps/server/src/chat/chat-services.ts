@@ -1,5 +1,5 @@
 import type { Services } from '@tether/protocol';
-import type { Bus, GroupCommit, Roster, Store } from '@tether/server-core';
+import type { Bus, GroupCommit, RevocationLog, Roster, Store } from '@tether/server-core';
 import type { AccessTokens } from './access-tokens';
 import { createAuthService } from './auth-service';
 import { createMessagesService } from './messages-service';
@@ -21,20 +21,20 @@ export interface ChatServicesOptions {
   onFanOutError?(error: unknown): void;
   accessTokens: AccessTokens;
   refreshTokenTtlDays: number;
-  /** Ends open sessions and streams bound to a revocation key, on every server process. */
-  revoke(key: string, message: string): Promise<void>;
+  /** Ends open sessions and streams bound to a revocation key, on every server process, once the write commits. */
+  revocations: Pick<RevocationLog, 'record'>;
 }
 
 /** The chat domain: everything in `Services`. */
 export function createChatServices(options: ChatServicesOptions): Services {
-  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revoke } = options;
+  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revocations } = options;
   const recheckMs = options.recheckMs ?? null;
   const events = createRoomEventLog(store, bus, { headCheckMs: recheckMs });
   const presence = createPresence(bus, { roster: options.roster, recheckMs, onError: options.onFanOutError });
   return {
-    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revoke }),
-    rooms: createRoomsService({ store, writes, events, presence, revoke }),
+    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revocations }),
+    rooms: createRoomsService({ store, writes, events, presence, revocations }),
     messages: createMessagesService({ store, writes, events, presence }),
-    tokens: createTokensService({ store, writes, events, revoke }),
+    tokens: createTokensService({ store, writes, events, revocations }),
   };
 }

@@ -1,7 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Principal, SendMessageInput, Services } from '@tether/protocol';
 import type { Store } from '@tether/server-core';
-import { createGroupCommit, createMemoryBus, IdempotencyConflictError, readEvents } from '@tether/server-core';
+import {
+  createGroupCommit,
+  createMemoryBus,
+  createRevocationLog,
+  IdempotencyConflictError,
+  readEvents,
+} from '@tether/server-core';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeEngines } from '../../test/helpers/test-stores';
 import { createAccessTokens } from './access-tokens';
@@ -27,14 +33,18 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
 
   beforeEach(async () => {
     store = await engine.open();
+    const writes = createGroupCommit(store);
+    const bus = createMemoryBus();
+    // No sessions are open in these tests: revocations are recorded, with no one to reach.
+    const revocations = createRevocationLog({ store, writes, bus, recheckMs: null, onError: () => {} });
+    await revocations.start();
     chat = createChatServices({
       store,
-      writes: createGroupCommit(store),
-      bus: createMemoryBus(),
+      writes,
+      bus,
       accessTokens: createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }),
       refreshTokenTtlDays: 1,
-      // No sessions are open in these tests: revocations have no one to reach.
-      revoke: async () => {},
+      revocations,
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' });
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Member, Principal, Services, UserRef } from '@tether/protocol';
-import type { GroupCommit, Store, WriteTx } from '@tether/server-core';
+import type { GroupCommit, RevocationLog, Store, WriteTx } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { PresenceTracker } from './presence';
@@ -38,14 +38,14 @@ export function createRoomsService({
   writes,
   events,
   presence,
-  revoke,
+  revocations,
 }: {
   store: Store;
   writes: GroupCommit;
   events: RoomEventLog;
   presence: PresenceTracker;
-  /** Ends open streams bound to a revocation key, on every server process. */
-  revoke(key: string, message: string): Promise<void>;
+  /** Ends open streams bound to a revocation key, on every server process, once the write commits. */
+  revocations: Pick<RevocationLog, 'record'>;
 }): Services['rooms'] {
   return {
     async create(principal, input, once) {
@@ -92,9 +92,7 @@ export function createRoomsService({
         // Everyone may read a public room; a private one's streams end with the membership, right
         // after the `member.left` event (published first: effects run in the order they were added).
         if (room.visibility === 'private') {
-          tx.afterCommit(() => {
-            revoke(membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM).catch(() => {});
-          });
+          await revocations.record(tx, membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM);
         }
       });
     },

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Scope, Services, ServiceToken, UserPrincipal } from '@tether/protocol';
-import type { GroupCommit, Queryable, Store } from '@tether/server-core';
+import type { GroupCommit, Queryable, RevocationLog, Store } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { RoomEventLog } from './room-events';
@@ -41,13 +41,13 @@ export function createTokensService({
   store,
   writes,
   events,
-  revoke: revokeSessions,
+  revocations,
 }: {
   store: Store;
   writes: GroupCommit;
   events: RoomEventLog;
-  /** Ends open sessions bound to a revocation key, on every server process. */
-  revoke(key: string, message: string): Promise<void>;
+  /** Ends open sessions bound to a revocation key, on every server process, once the write commits. */
+  revocations: Pick<RevocationLog, 'record'>;
 }): Services['tokens'] {
   return {
     async create(principal, { name, scopes, roomIds }) {
@@ -97,13 +97,14 @@ export function createTokensService({
     },
     async revoke(principal, { id }) {
       await requireAdmin(store, principal);
-      const revoked = await writes.run((tx) =>
-        tx.query('UPDATE service_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id', [
-          id,
-        ]),
-      );
-      if (revoked.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such active token' });
-      await revokeSessions(serviceTokenRevocationKey(id), 'service token revoked');
+      await writes.run(async (tx) => {
+        const revoked = await tx.query(
+          'UPDATE service_tokens SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL RETURNING id',
+          [id],
+        );
+        if (revoked.length === 0) throw new TRPCError({ code: 'NOT_FOUND', message: 'no such active token' });
+        await revocations.record(tx, serviceTokenRevocationKey(id), 'service token revoked');
+      });
     },
   };
 }

@@ -1,4 +1,5 @@
 import { mkdir, statfs } from 'node:fs/promises';
+import { errorMessage } from '../logger';
 import { lockDataDir } from './data-dir-lock';
 import { createSpaceFloor } from './free-space';
 import { openPglite, type PgliteHandle } from './pglite-instance';
@@ -35,7 +36,7 @@ function isPanic(error: unknown): boolean {
 
 /** PGlite says only that it "failed to initialize": the free space on its disk is the usual reason, so say it. */
 async function explainOpenFailure(dataDir: string | undefined, error: unknown): Promise<Error> {
-  const reason = error instanceof Error ? error.message : String(error);
+  const reason = errorMessage(error);
   if (!dataDir) return new Error(`the embedded database could not start: ${reason}`);
   const stats = await statfs(dataDir).catch(() => null);
   const free = stats ? `; ${Math.floor((stats.bavail * stats.bsize) / 2 ** 20)} MiB of space free on its disk` : '';
