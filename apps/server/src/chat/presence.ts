@@ -20,6 +20,8 @@ interface RoomView {
 /** The watchers of a room on this process, and what each was sent last. */
 interface RoomWatch {
   sinks: Map<PushSink<Presence>, string>;
+  /** What the other processes said of the room at the last read that reached the roster. */
+  others: RoomView[];
   /** A read of the roster is under way; `again`: something changed meanwhile, so read once more after it. */
   reading: boolean;
   again: boolean;
@@ -35,7 +37,7 @@ export interface PresenceOptions {
    */
   recheckMs?: number | null;
   typingTtlMs?: number;
-  /** A roster or bus failure: presence is best effort, never a crash. */
+  /** A roster or bus failure: presence is best effort, never a crash, and goes on with what it knows. */
   onError?(error: unknown): void;
 }
 
@@ -72,6 +74,28 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
     return room;
   };
 
+  /** This process's own users of the room: the truth, whatever becomes of the roster. */
+  const localView = (roomId: string): RoomView => {
+    const room = rooms.get(roomId);
+    return {
+      online: room ? [...room.online.values()].map((entry) => entry.user) : [],
+      typing: room ? [...room.typing.values()].map((entry) => entry.user) : [],
+    };
+  };
+
+  /**
+   * The other processes' views of the room, from the roster; when it cannot be
+   * reached (Redis away), what they said last, so that the changes made here still show.
+   */
+  const othersOf = async (roomId: string, watch: RoomWatch): Promise<RoomView[]> => {
+    try {
+      watch.others = (await roster.others(roomId)) as RoomView[];
+    } catch (error) {
+      onError(error);
+    }
+    return watch.others;
+  };
+
   /** Reads the room from the roster and sends the snapshot to every watcher here that has not got it. */
   const refresh = async (roomId: string): Promise<void> => {
     const watch = watches.get(roomId);
@@ -87,7 +111,7 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
         // Who was here when the read started: a watcher that joins during it waits for the next read (`again`),
         // so it is never shown a snapshot older than itself.
         const audience = [...watch.sinks.keys()];
-        const views = (await roster.read(roomId)) as RoomView[];
+        const views = [...(await othersOf(roomId, watch)), localView(roomId)];
         const presence: Presence = {
           roomId,
           online: union(views.map((view) => view.online)),
@@ -113,21 +137,15 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
 
   /** Says this process's view of the room in the roster, then rings the room's doorbell on every process. */
   const changed = async (roomId: string) => {
-    const room = rooms.get(roomId);
-    const empty = !room || (room.online.size === 0 && room.typing.size === 0);
+    const view = localView(roomId);
+    const empty = view.online.length === 0 && view.typing.length === 0;
     if (empty) rooms.delete(roomId);
-    const view: RoomView | null = empty
-      ? null
-      : {
-          online: [...room.online.values()].map((entry) => entry.user),
-          typing: [...room.typing.values()].map((entry) => entry.user),
-        };
     try {
-      await roster.put(roomId, view);
+      await roster.put(roomId, empty ? null : view);
       await bus.publish(topicOf(roomId), { roomId });
     } catch (error) {
       onError(error);
-      // A failed publish alone (the roster may still answer): the watchers here still see the change.
+      // Redis away: the watchers here still see the change, beside what the others said last.
       void refresh(roomId);
     }
   };
@@ -155,7 +173,7 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
       return pushable((sink) => {
         let watch = watches.get(roomId);
         if (!watch) {
-          watch = { sinks: new Map(), reading: false, again: false };
+          watch = { sinks: new Map(), others: [], reading: false, again: false };
           watches.set(roomId, watch);
           bus.subscribe(topicOf(roomId), onDoorbell);
         }

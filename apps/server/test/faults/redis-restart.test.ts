@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import type { AuthSession, Presence } from '@tether/protocol';
+import { type AuthSession, CloseCode, type Presence } from '@tether/protocol';
 import {
   killAllServers,
   type RedisServer,
@@ -28,34 +28,39 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Red
   const clients = clientFactory(() => {
     throw new Error('a client here names its server: clients.on(url)');
   });
-  let database: ScratchDatabase | undefined;
-  let redis: RedisServer | undefined;
+  const databases: ScratchDatabase[] = [];
+  const redisServers: RedisServer[] = [];
   afterAll(async () => {
     await clients.disposeAll();
     await killAllServers();
-    await redis?.stop();
-    await database?.drop();
+    for (const redis of redisServers) await redis.stop();
+    for (const database of databases) await database.drop();
   });
   const connect = (node: ServerProcess, session?: AuthSession) => clients.on(node.wsUrl, session);
+  const signUp = (node: ServerProcess, prefix: string) =>
+    connect(node).trpc.auth.signUp.mutate({
+      username: `${prefix}-${randomBytes(3).toString('hex')}`,
+      password: 'correct horse battery staple',
+    });
 
-  it('loses no durable event, and presence comes back, when Redis restarts empty while messages flow', async () => {
+  /** Two processes on a database and a Redis of their own (the shared Redis is never stopped). */
+  async function twoNodes(name: string, extraEnv: Record<string, string> = {}) {
     if (!databaseUrl) throw new Error('unreachable: skipped without DATABASE_URL');
-    database = await createScratchDatabase(databaseUrl, 'tether_redis_restart');
-    // A Redis of the test's own: the shared one is never stopped.
-    redis = await startRedisServer();
-    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url };
+    const database = await createScratchDatabase(databaseUrl, name);
+    databases.push(database);
+    const redis = await startRedisServer();
+    redisServers.push(redis);
+    const env = { DATABASE_URL: database.url, REDIS_URL: redis.url, ...extraEnv };
     const tokenSecret = randomBytes(32).toString('base64url');
     const first = await spawnServer({ env, tokenSecret });
     const second = await spawnServer({ env, tokenSecret });
+    return { redis, first, second };
+  }
+
+  it('loses no durable event, and presence comes back, when Redis restarts empty while messages flow', async () => {
+    const { redis, first, second } = await twoNodes('tether_redis_restart');
     const nodes = [first, second];
-    const sessions = await Promise.all(
-      nodes.map((node, i) =>
-        connect(node).trpc.auth.signUp.mutate({
-          username: `r${i}-${randomBytes(3).toString('hex')}`,
-          password: 'correct horse battery staple',
-        }),
-      ),
-    );
+    const sessions = await Promise.all(nodes.map((node, i) => signUp(node, `r${i}`)));
     const writer = connect(first, sessions[0]);
     const other = connect(second, sessions[1]);
     const room = await writer.trpc.rooms.create.mutate({
@@ -80,6 +85,14 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Red
       await writer.trpc.messages.send.mutate({ roomId: room.id, body: `m${i}`, idempotencyKey: `${room.id}:${i}` });
       if (i === MESSAGES / 2) await redis.stop();
     }
+    // With Redis down, presence goes on with what it knows: a newcomer on the second process shows there, beside
+    // the first process's user as that process last said.
+    const newcomer = await signUp(second, 'newcomer');
+    const newcomerClient = connect(second, newcomer);
+    await newcomerClient.trpc.rooms.join.mutate({ roomId: room.id });
+    newcomerClient.trpc.rooms.presence.subscribe({ roomId: room.id }, {});
+    const allThree = (p: Presence) => p.online.length === 3;
+    await presence.until(allThree);
     await redis.start();
 
     const auditor = observeRoom(connect(first, sessions[0]), room.id, '0');
@@ -94,8 +107,44 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Red
       expect(observer.events.map((event) => event.seq)).toEqual(expected);
     }
 
-    // Redis came back empty: each node wrote its users again, and a change shows both once more.
+    // Redis came back empty: each node wrote its users again, and a change on the first shows on the second.
     await writer.trpc.rooms.typing.mutate({ roomId: room.id });
-    await presence.until((p) => bothHere(p) && p.typing.some((user) => user.id === sessions[0]?.user.id));
+    await presence.until((p) => allThree(p) && p.typing.some((user) => user.id === sessions[0]?.user.id));
+  }, 60_000);
+
+  it('ends sessions on the other process when they are revoked while Redis is down', async () => {
+    // A short recheck, so the test need not wait the default 3 s: with Redis down, only the log in the store can tell.
+    const { redis, first, second } = await twoNodes('tether_redis_down', { TETHER_FANOUT_RECHECK_MS: '200' });
+    const admin = await signUp(first, 'admin');
+    const adminClient = connect(first, admin);
+    const room = await adminClient.trpc.rooms.create.mutate({
+      name: `ops-${randomUUID().slice(0, 8)}`,
+      visibility: 'private',
+    });
+    const token = await adminClient.trpc.tokens.create.mutate({
+      name: `bot-${randomUUID().slice(0, 6)}`,
+      scopes: ['messages:send'],
+      roomIds: [room.id],
+    });
+    // On the second process: a bot with the service token, and a person signed in on the first.
+    const bot = clients.connect({ url: second.wsUrl, getToken: () => token.token });
+    await bot.trpc.messages.send.mutate({ roomId: room.id, body: 'deployed', idempotencyKey: randomUUID() });
+    const person = await signUp(first, 'person');
+    const personClient = connect(second, person);
+    await personClient.trpc.auth.me.query();
+
+    await redis.stop();
+    const botEnded = bot.status.waitFor('reconnecting');
+    const personEnded = personClient.status.waitFor('reconnecting');
+    await adminClient.trpc.tokens.revoke.mutate({ id: token.id });
+    await connect(first).trpc.auth.signOut.mutate({ refreshToken: person.refreshToken });
+    expect((await botEnded).lastCloseCode).toBe(CloseCode.Unauthorized);
+    expect((await personEnded).lastCloseCode).toBe(CloseCode.Unauthorized);
+    // Nor does the sign-in come back there: that process had found it alive moments ago, and would trust that for
+    // a while had the log not told it otherwise.
+    const again = connect(second, person);
+    const refused = again.status.waitFor('reconnecting');
+    void again.trpc.auth.me.query().catch(() => {});
+    expect((await refused).lastCloseCode).toBe(CloseCode.Unauthorized);
   }, 60_000);
 });

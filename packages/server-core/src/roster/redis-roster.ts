@@ -30,8 +30,8 @@ return 0`;
 /**
  * The roster across processes, in Redis. Each scope is a hash with one field
  * per process; each process also keeps a liveness key that expires `ttlMs`
- * after its last renewal (every third of that). A reader keeps only the
- * fields of live processes and clears the others, so a crashed process's
+ * after its last renewal (every third of that). A reader keeps the fields of
+ * the other live processes and clears those of lapsed ones, so a crashed process's
  * entries are gone within `ttlMs`, by Redis's clock (no clock skew between
  * processes). After Redis comes back empty (a restart), the process writes
  * everything it holds again.
@@ -85,9 +85,9 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
       unsaid.delete(scope);
       await client.hSet(scopeKey(scope), nodeId, text);
     },
-    async read(scope) {
+    async others(scope) {
       const fields = await client.hGetAll(scopeKey(scope));
-      const nodes = Object.keys(fields);
+      const nodes = Object.keys(fields).filter((node) => node !== nodeId);
       if (nodes.length === 0) return [];
       const alive = await client.mGet(nodes.map(liveKey));
       // The entries of a process that stopped renewing are cleared by whoever reads them first.

@@ -60,11 +60,18 @@ export async function appendEvents<E extends SequencedEvent>(
   return events.map(({ event }) => event);
 }
 
-/** Events with `afterSeq < seq <= untilSeq` (or up to `limit` of them), in seq order. */
+/** A range of a stream: `afterSeq < seq <= untilSeq` (no upper bound when absent), at most `limit` events. */
+export interface SeqRange {
+  afterSeq: number;
+  untilSeq?: number;
+  limit: number;
+}
+
+/** The events of `range`, in seq order. */
 export async function readEvents<E extends SequencedEvent>(
   db: Queryable,
   streamId: string,
-  range: { afterSeq: number; untilSeq?: number; limit: number },
+  range: SeqRange,
 ): Promise<E[]> {
   const rows = await db.query<{ payload: SuperJSONResult }>(
     `SELECT payload FROM stream_events

@@ -140,6 +140,36 @@ describe('resumable stream', () => {
     expect(later).toBe(2);
   });
 
+  it('reads a gap once for every subscriber on the process that missed it', async () => {
+    let gapReads = 0;
+    const counted: ResumableLog<string, Note, Note> = {
+      ...log,
+      read: (key, range) => {
+        if (range.untilSeq !== undefined) gapReads += 1;
+        return readEvents(store, key, range);
+      },
+      headCheck: { everyMs: 10, lastSeqs: (keys) => lastSeqs(store, keys) },
+    };
+    const subscribers = Array.from({ length: 50 }, () =>
+      resumableStream(counted, STREAM, null)[Symbol.asyncIterator](),
+    );
+    iterators.push(...subscribers);
+    for (const subscriber of subscribers)
+      expect((await subscriber.next()).value?.[1]).toEqual({ seq: 0, text: SYNCED });
+    // Two events in one commit, never published: every subscriber finds the same gap at the same head check.
+    await store.transaction((tx) =>
+      appendEvents<Note>(tx, [
+        { streamId: STREAM, build: (seq) => ({ seq, text: 'lost 1' }) },
+        { streamId: STREAM, build: (seq) => ({ seq, text: 'lost 2' }) },
+      ]),
+    );
+    for (const subscriber of subscribers) {
+      expect((await subscriber.next()).value?.[1]).toEqual({ seq: 1, text: 'lost 1' });
+      expect((await subscriber.next()).value?.[1]).toEqual({ seq: 2, text: 'lost 2' });
+    }
+    expect(gapReads).toBe(1);
+  });
+
   it('starts live after the newest seq when there is no resume point', async () => {
     await commit('old');
     const stream = open(null);

@@ -1,8 +1,9 @@
 import type { Pushable, PushRun, PushSink } from '@tether/protocol';
 import { type TrackedEnvelope, tracked } from '@trpc/server';
 import type { Bus } from '../bus/bus';
-import type { SequencedEvent } from './event-log';
+import type { SeqRange, SequencedEvent } from './event-log';
 import { pushable } from './pushable';
+import { sharedRangeRead } from './shared-range-read';
 
 /** Where a family of resumable streams (say, one per room) reads and listens; shared by all of them. */
 export interface ResumableLog<K, E extends SequencedEvent, M extends SequencedEvent> {
@@ -10,7 +11,7 @@ export interface ResumableLog<K, E extends SequencedEvent, M extends SequencedEv
   /** The bus topic the stream's writer publishes each committed event on, after its commit. */
   topic(key: K): string;
   /** Durable events with `afterSeq < seq <= untilSeq`, in seq order, at most `limit`. */
-  read(key: K, range: { afterSeq: number; untilSeq?: number; limit: number }): Promise<E[]>;
+  read(key: K, range: SeqRange): Promise<E[]>;
   /** The newest committed seq. */
   lastSeq(key: K): Promise<number>;
   /** The marker delivered once replay is done (at once when starting live): "delivered up to seq". */
@@ -77,6 +78,18 @@ class HeadWatch<K> {
 }
 
 const headWatches = new WeakMap<object, HeadWatch<unknown>>();
+type RangeRead<K, E> = (key: K, range: SeqRange) => Promise<E[]>;
+const gapReaders = new WeakMap<object, RangeRead<unknown, SequencedEvent>>();
+
+/** The log's reads of gaps, shared by its subscribers on this process that miss the same events. */
+function gapReaderOf<K, E extends SequencedEvent>(log: ResumableLog<K, E, SequencedEvent>): RangeRead<K, E> {
+  let reader = gapReaders.get(log) as RangeRead<K, E> | undefined;
+  if (!reader) {
+    reader = sharedRangeRead<K, E>((key, range) => log.read(key, range));
+    gapReaders.set(log, reader as RangeRead<unknown, SequencedEvent>);
+  }
+  return reader;
+}
 
 function headWatchOf<K>(log: ResumableLog<K, SequencedEvent, SequencedEvent>): HeadWatch<K> | null {
   if (!log.headCheck) return null;
@@ -203,7 +216,7 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
   async #fillGap(untilSeq: number): Promise<void> {
     const from = this.#nextSeq;
     // Every seq below a committed one is committed (event-log.ts), so the store has the gap.
-    const missing = await this.log.read(this.key, {
+    const missing = await gapReaderOf(this.log)(this.key, {
       afterSeq: from - 1,
       untilSeq: untilSeq - 1,
       limit: untilSeq - from,
