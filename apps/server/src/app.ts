@@ -23,6 +23,7 @@ import { createAccessTokens } from './chat/access-tokens';
 import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
+import { createSignInLimits } from './chat/sign-in-limits';
 import type { Config } from './config';
 import { openFanOut } from './fan-out';
 import { loadTokenSecret } from './token-secret';
@@ -107,6 +108,7 @@ export async function startServer(
     accessTokens,
     refreshTokenTtlDays: config.refreshTokenTtlDays,
     revocations,
+    signInLimits: createSignInLimits(config.signIn, fanOut.counters ?? undefined),
   });
   const authenticate = createAuthenticator({
     accessTokens,

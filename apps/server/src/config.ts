@@ -1,4 +1,5 @@
 import type { Heartbeat, Limits, LogLevel } from '@tether/server-core';
+import type { SignInLimitSettings } from './chat/sign-in-limits';
 
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '@tether/server-core';
 
@@ -13,7 +14,7 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL schema (tests isolate themselves in one). */
   databaseSchema: string | undefined;
-  /** Accepted for the Redis bus to come; until then the bus is in-process. */
+  /** When set, fan-out, presence and sign-in limits go through Redis, shared by every process. */
   redisUrl: string | undefined;
   /** Browser origins allowed to open a WebSocket, besides the server's own. */
   allowedOrigins: string[];
@@ -25,6 +26,8 @@ export interface Config {
   webRoot: string | undefined;
   /** Every limit of the session core, on every transport. */
   limits: Limits;
+  /** Sign-in and sign-up attempts, across every process when Redis is set. */
+  signIn: SignInLimitSettings;
   heartbeat: Heartbeat;
   /** Load balancers whose `X-Forwarded-For` names the client, for per-address limits. */
   trustedProxies: string[];
@@ -58,6 +61,8 @@ export const DEFAULT_DATABASE: Config['database'] = {
   statementTimeoutMs: 10_000,
   connectTimeoutMs: 5_000,
 };
+
+export const DEFAULT_SIGN_IN: SignInLimitSettings = { perAddressPerMinute: 30, failuresPerUsername: 10 };
 
 /** Room for PGlite's checkpoints and a WAL segment (16 MiB) or two, with margin. */
 export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 128 * 1024 * 1024 };

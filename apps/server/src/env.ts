@@ -3,7 +3,14 @@ import type { Limits } from '@tether/server-core';
 import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
 import { DEFAULT_SERVICE_TOKEN_RECHECK_MS } from './chat/authenticate';
-import { type Config, DEFAULT_DATABASE, DEFAULT_HEARTBEAT, DEFAULT_LIMITS, DEFAULT_STORAGE } from './config';
+import {
+  type Config,
+  DEFAULT_DATABASE,
+  DEFAULT_HEARTBEAT,
+  DEFAULT_LIMITS,
+  DEFAULT_SIGN_IN,
+  DEFAULT_STORAGE,
+} from './config';
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
 const list = z
@@ -42,6 +49,8 @@ const limitVariables = Object.fromEntries(
 const envSchema = z.object({
   ...limitVariables,
   TETHER_TRUSTED_PROXIES: list,
+  TETHER_SIGN_INS_PER_MINUTE: int(DEFAULT_SIGN_IN.perAddressPerMinute),
+  TETHER_SIGN_IN_FAILURES_PER_USERNAME: int(DEFAULT_SIGN_IN.failuresPerUsername),
   TETHER_SERVICE_TOKEN_RECHECK_SECONDS: int(DEFAULT_SERVICE_TOKEN_RECHECK_MS / 1000),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
@@ -96,6 +105,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
       Object.entries(LIMIT_VARIABLES).map(([variable, limit]) => [limit, e[variable as keyof typeof LIMIT_VARIABLES]]),
     ) as unknown as Limits,
     trustedProxies: e.TETHER_TRUSTED_PROXIES,
+    signIn: {
+      perAddressPerMinute: e.TETHER_SIGN_INS_PER_MINUTE,
+      failuresPerUsername: e.TETHER_SIGN_IN_FAILURES_PER_USERNAME,
+    },
     serviceTokenRecheckMs: e.TETHER_SERVICE_TOKEN_RECHECK_SECONDS * 1000,
     heartbeat: { pingAfterMs: e.TETHER_PING_AFTER_MS, terminateAfterMs: e.TETHER_TERMINATE_AFTER_MS },
     database: {

@@ -6,13 +6,17 @@ import {
   createRedisRoster,
   errorMessage,
   type Logger,
+  type RedisClient,
   type Roster,
+  redisClient,
 } from '@tether/server-core';
 
-/** Where events and presence travel between the server's processes. */
+/** Where events, presence and shared counts travel between the server's processes. */
 export interface FanOut {
   bus: Bus;
   roster: Roster;
+  /** A Redis client for counts every process shares (the sign-in limits); null in one process. */
+  counters: RedisClient | null;
   /**
    * Set where the bus can lose a message (Redis, across its restart): how
    * often streams check their heads and presence is read again, so that
@@ -35,7 +39,13 @@ export async function openFanOut(
   if (!redisUrl) {
     const bus = createMemoryBus();
     const roster = createMemoryRoster();
-    return { bus, roster, recheckMs: null, close: async () => void (await Promise.all([bus.close(), roster.close()])) };
+    return {
+      bus,
+      roster,
+      counters: null,
+      recheckMs: null,
+      close: async () => void (await Promise.all([bus.close(), roster.close()])),
+    };
   }
   // Redis errors are logged, never thrown: the clients reconnect by themselves, and streams fill gaps from the store.
   const onError = (error: unknown) => logger.warn('redis.error', { message: errorMessage(error) });
@@ -44,17 +54,20 @@ export async function openFanOut(
     onError,
     onReconnected: () => logger.info('redis.reconnected', {}),
   });
+  const counters = redisClient(redisUrl, onError);
   try {
+    await counters.connect();
     const roster = await createRedisRoster({ url: redisUrl, ttlMs: ROSTER_TTL_MS, onError });
     logger.info('fanout.redis', { recheckMs, rosterTtlMs: ROSTER_TTL_MS });
     return {
       bus,
       roster,
+      counters,
       recheckMs,
-      close: async () => void (await Promise.all([bus.close(), roster.close()])),
+      close: async () => void (await Promise.all([bus.close(), roster.close(), counters.close().catch(() => {})])),
     };
   } catch (error) {
-    await bus.close();
+    await Promise.all([bus.close(), counters.close().catch(() => {})]);
     throw error;
   }
 }

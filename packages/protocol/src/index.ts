@@ -30,7 +30,13 @@ export {
   type WithConnectionRouter,
   withConnectionRouter,
 } from './core/connection-router';
-export { formatError, INTERNAL_ERROR_MESSAGE, SessionEndError, type ValidationIssue } from './core/errors';
+export {
+  formatError,
+  INTERNAL_ERROR_MESSAGE,
+  RetryLaterError,
+  SessionEndError,
+  type ValidationIssue,
+} from './core/errors';
 export {
   isPushable,
   type Pushable,
@@ -66,4 +72,4 @@ export type {
 export type { Presence, TypingInput } from './schemas/presence';
 export type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput, RoomVisibility } from './schemas/rooms';
 export type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
-export type { Services, StreamScope } from './services';
+export type { Caller, Services, StreamScope } from './services';

@@ -29,10 +29,16 @@ export interface StreamScope {
   endOnRevoke(key: string, message: string): void;
 }
 
+/** Who is knocking, for calls made before there is a principal (sign-up, sign-in): limits go by address. */
+export interface Caller {
+  /** The client's address (the load balancer's `X-Forwarded-For` hop where it is trusted). */
+  address: string;
+}
+
 export interface Services {
   auth: {
-    signUp(input: Credentials): Promise<AuthSession>;
-    signIn(input: Credentials): Promise<AuthSession>;
+    signUp(input: Credentials, caller: Caller): Promise<AuthSession>;
+    signIn(input: Credentials, caller: Caller): Promise<AuthSession>;
     refresh(input: RefreshInput): Promise<AuthSession>;
     signOut(input: RefreshInput): Promise<void>;
     me(principal: Principal): Promise<User>;

@@ -10,6 +10,7 @@ export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from '
 export { createLogger, errorMessage, flushLogger, type Logger, type LogLevel } from './logger';
 export { createMetrics, type Metrics, noopMetrics, type TransportMetrics } from './observability/metrics';
 export { toPublicError, withPublicErrors } from './public-errors';
+export { type RedisClient, redisClient } from './redis/redis-client';
 export { createMemoryRoster } from './roster/memory-roster';
 export { createRedisRoster, type RedisRosterOptions } from './roster/redis-roster';
 export type { Roster } from './roster/roster';

@@ -5,6 +5,7 @@ import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { AccessTokens } from './access-tokens';
 import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords';
+import type { SignInLimits } from './sign-in-limits';
 
 interface UserRow {
   id: string;
@@ -44,6 +45,7 @@ export interface AuthServiceOptions {
   refreshTokenTtlDays: number;
   /** Ends open sessions bound to a revocation key, on every server process, once the write commits. */
   revocations: Pick<RevocationLog, 'record'>;
+  signInLimits: SignInLimits;
 }
 
 /** Sign-up, sign-in and rotating refresh tokens. A reused refresh token revokes its whole family. */
@@ -53,6 +55,7 @@ export function createAuthService({
   accessTokens,
   refreshTokenTtlDays,
   revocations,
+  signInLimits,
 }: AuthServiceOptions): Services['auth'] {
   /** Records a new refresh token for `user` in `tx`. */
   async function openSession(tx: Queryable, user: User, familyId: string): Promise<SessionOpened> {
@@ -73,7 +76,8 @@ export function createAuthService({
   }
 
   return {
-    async signUp({ username, password }) {
+    async signUp({ username, password }, { address }) {
+      await signInLimits.admit(address, username);
       const passwordHash = await hashPassword(password);
       try {
         const opened = await writes.run(async (tx) => {
@@ -99,10 +103,15 @@ export function createAuthService({
       }
     },
 
-    async signIn({ username, password }) {
+    async signIn({ username, password }, { address }) {
+      await signInLimits.admit(address, username);
       const [row] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
       const valid = await verifyPassword(password, row?.password_hash ?? (await DECOY_PASSWORD_HASH));
-      if (!row || !valid) throw unauthorized('wrong username or password');
+      if (!row || !valid) {
+        // Counted whether the username exists or not: the limit must not tell which ones do.
+        await signInLimits.failed(username);
+        throw unauthorized('wrong username or password');
+      }
       return withAccessToken(await writes.run((tx) => openSession(tx, toUser(row), randomUUID())));
     },
 

@@ -6,6 +6,7 @@ import { createMessagesService } from './messages-service';
 import { createPresence } from './presence';
 import { createRoomEventLog } from './room-events';
 import { createRoomsService } from './rooms-service';
+import type { SignInLimits } from './sign-in-limits';
 import { createTokensService } from './tokens-service';
 
 export interface ChatServicesOptions {
@@ -23,16 +24,18 @@ export interface ChatServicesOptions {
   refreshTokenTtlDays: number;
   /** Ends open sessions and streams bound to a revocation key, on every server process, once the write commits. */
   revocations: Pick<RevocationLog, 'record'>;
+  /** Sign-in and sign-up attempts per address and wrong passwords per username. */
+  signInLimits: SignInLimits;
 }
 
 /** The chat domain: everything in `Services`. */
 export function createChatServices(options: ChatServicesOptions): Services {
-  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revocations } = options;
+  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revocations, signInLimits } = options;
   const recheckMs = options.recheckMs ?? null;
   const events = createRoomEventLog(store, bus, { headCheckMs: recheckMs });
   const presence = createPresence(bus, { roster: options.roster, recheckMs, onError: options.onFanOutError });
   return {
-    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revocations }),
+    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revocations, signInLimits }),
     rooms: createRoomsService({ store, writes, events, presence, revocations }),
     messages: createMessagesService({ store, writes, events, presence }),
     tokens: createTokensService({ store, writes, events, revocations }),

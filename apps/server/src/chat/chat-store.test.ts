@@ -13,8 +13,11 @@ import { storeEngines } from '../../test/helpers/test-stores';
 import { createAccessTokens } from './access-tokens';
 import { createChatServices } from './chat-services';
 import { roomStreamId } from './room-events';
+import { createSignInLimits } from './sign-in-limits';
 
 const key = () => `key-${randomUUID()}`;
+/** Every sign-up and sign-in here comes from one address (documentation range, RFC 5737). */
+const caller = { address: '192.0.2.1' };
 
 /** Deadlocks PostgreSQL has detected in this database (PGlite, one connection, has none to detect). */
 async function deadlockCount(store: Store): Promise<number> {
@@ -45,8 +48,9 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
       accessTokens: createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }),
       refreshTokenTtlDays: 1,
       revocations,
+      signInLimits: createSignInLimits({ perAddressPerMinute: 1_000, failuresPerUsername: 10 }),
     });
-    const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' });
+    const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' }, caller);
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };
     roomId = (await chat.rooms.create(alice, { name: 'general', visibility: 'public' }, null)).id;
   });
@@ -107,7 +111,7 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
   });
 
   it('runs sends, edits, joins and leaves across rooms side by side without a deadlock or a gap', async () => {
-    const bob = await chat.auth.signUp({ username: 'bob', password: 'long enough password' });
+    const bob = await chat.auth.signUp({ username: 'bob', password: 'long enough password' }, caller);
     const bobPrincipal: Principal = { kind: 'user', userId: bob.user.id, username: 'bob' };
     const rooms = [roomId];
     for (const name of ['second', 'third', 'fourth']) {
@@ -167,7 +171,7 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
   });
 
   it('rotates refresh tokens and revokes the family when a used one comes back', async () => {
-    const first = await chat.auth.signIn({ username: 'alice', password: 'long enough password' });
+    const first = await chat.auth.signIn({ username: 'alice', password: 'long enough password' }, caller);
     const second = await chat.auth.refresh({ refreshToken: first.refreshToken });
     expect(second.refreshToken).not.toBe(first.refreshToken);
     await expect(chat.auth.refresh({ refreshToken: first.refreshToken })).rejects.toMatchObject({

@@ -20,10 +20,10 @@ const MESSAGES = 60;
 
 const { databaseUrl } = testEnv;
 const redisBinary = await redisServerBinary();
-if (!databaseUrl) announceSkip('two server processes across a Redis restart', 'DATABASE_URL is not set');
-if (!redisBinary) announceSkip('two server processes across a Redis restart', 'redis-server is not installed');
+if (!databaseUrl) announceSkip('two server processes on a Redis of their own', 'DATABASE_URL is not set');
+if (!redisBinary) announceSkip('two server processes on a Redis of their own', 'redis-server is not installed');
 
-describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Redis restart', () => {
+describe.skipIf(!databaseUrl || !redisBinary)('two server processes on a Redis of their own', () => {
   // Every client names the process it goes to.
   const clients = clientFactory(() => {
     throw new Error('a client here names its server: clients.on(url)');
@@ -146,5 +146,35 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes across a Red
     const refused = again.status.waitFor('reconnecting');
     void again.trpc.auth.me.query().catch(() => {});
     expect((await refused).lastCloseCode).toBe(CloseCode.Unauthorized);
+  }, 60_000);
+
+  it('counts sign-in attempts from one address over both processes, and per process while Redis is down', async () => {
+    const perMinute = 4;
+    const { redis, first, second } = await twoNodes('tether_sign_in_limits', {
+      TETHER_SIGN_INS_PER_MINUTE: String(perMinute),
+    });
+    const credentials = {
+      username: `limited-${randomBytes(3).toString('hex')}`,
+      password: 'correct horse battery staple',
+    };
+    const [onFirst, onSecond] = [connect(first), connect(second)];
+    await onFirst.trpc.auth.signUp.mutate(credentials);
+    await onSecond.trpc.auth.signIn.mutate(credentials);
+    await onFirst.trpc.auth.signIn.mutate(credentials);
+    await onSecond.trpc.auth.signIn.mutate(credentials);
+    // Two attempts on each process: the address has had its four, wherever it goes next.
+    await expect(onFirst.trpc.auth.signIn.mutate(credentials)).rejects.toMatchObject({
+      data: { code: 'TOO_MANY_REQUESTS' },
+    });
+    await expect(onSecond.trpc.auth.signIn.mutate(credentials)).rejects.toMatchObject({
+      data: { code: 'TOO_MANY_REQUESTS' },
+    });
+
+    // Without Redis each process counts on its own: the limit loosens by the number of processes, and still holds.
+    await redis.stop();
+    for (let i = 0; i < perMinute; i += 1) await onFirst.trpc.auth.signIn.mutate(credentials);
+    await expect(onFirst.trpc.auth.signIn.mutate(credentials)).rejects.toMatchObject({
+      data: { code: 'TOO_MANY_REQUESTS' },
+    });
   }, 60_000);
 });

@@ -34,6 +34,8 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     redisUrl: undefined,
     allowedOrigins: [],
     trustedProxies: [],
+    // Tests sign many people up from one address; the sign-in limits have tests of their own.
+    signIn: { perAddressPerMinute: 100_000, failuresPerUsername: 10 },
     serviceTokenRecheckMs: 60_000,
     tokenSecret: randomBytes(32).toString('base64url'),
     accessTokenTtlSeconds: 900,

@@ -28,6 +28,20 @@ export class SessionEndError extends Error {
   }
 }
 
+/**
+ * The cause of a refusal that will pass (a rate limit): `data.retryAfterMs`
+ * tells the client when to try again, and over HTTP `Retry-After` says it too.
+ */
+export class RetryLaterError extends Error {
+  constructor(
+    readonly retryAfterMs: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RetryLaterError';
+  }
+}
+
 function validationIssues(cause: unknown): ValidationIssue[] | null {
   if (!(cause instanceof z.ZodError)) return null;
   return cause.issues.map(({ code, path, message }) => ({ code, path, message }));
@@ -37,7 +51,7 @@ function validationIssues(cause: unknown): ValidationIssue[] | null {
  * The one error formatter of every Tether router: stack traces never travel
  * (the server logs them), an unexpected error's message (driver or library
  * text) is replaced, validation errors carry their zod issues, and a session's
- * end carries its close code.
+ * end carries its close code, a rate limit when to try again.
  */
 export function formatError({ shape, error }: { shape: TRPCDefaultErrorShape; error: TRPCError }) {
   return {
@@ -47,6 +61,7 @@ export function formatError({ shape, error }: { shape: TRPCDefaultErrorShape; er
       ...shape.data,
       zodIssues: error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null,
       closeCode: error.cause instanceof SessionEndError ? error.cause.closeCode : null,
+      retryAfterMs: error.cause instanceof RetryLaterError ? error.cause.retryAfterMs : null,
     },
   };
 }

@@ -9,6 +9,8 @@ export type Transport = 'websocket' | 'sse' | 'http';
  */
 export interface SessionControls {
   readonly transport: Transport;
+  /** The client's address: the peer's, or the rightmost `X-Forwarded-For` hop not of a trusted proxy. */
+  readonly address: string;
   /**
    * Verifies `accessToken` and makes it the session's credential. On a
    * WebSocket the connection keeps going with the new token and its expiry;

@@ -9,11 +9,11 @@ export function createAuthRouter(auth: Services['auth']) {
     signUp: publicProcedure
       .input(credentialsSchema)
       .output(authSessionSchema)
-      .mutation(({ input }) => auth.signUp(input)),
+      .mutation(({ input, ctx }) => auth.signUp(input, { address: ctx.session.address })),
     signIn: publicProcedure
       .input(credentialsSchema)
       .output(authSessionSchema)
-      .mutation(({ input }) => auth.signIn(input)),
+      .mutation(({ input, ctx }) => auth.signIn(input, { address: ctx.session.address })),
     refresh: publicProcedure
       .input(refreshInputSchema)
       .output(authSessionSchema)

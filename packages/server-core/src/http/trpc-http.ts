@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode } from '@tether/protocol';
+import { CloseCode, RetryLaterError } from '@tether/protocol';
 import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Limits } from '../limits';
@@ -70,6 +70,8 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
     return failed;
   };
   let draining = false;
+  /** Each request's client address, as `handle` was told it, for the session its calls run in. */
+  const addresses = new WeakMap<IncomingMessage, string>();
 
   const handler = createHTTPHandler({
     router,
@@ -83,7 +85,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
           message: 'subscribe with GET /trpc/<path> (SSE) or over WebSocket',
         });
       }
-      const session = new Session<unknown>(sessions, 'http', '', REQUEST_PORT);
+      const session = new Session<unknown>(sessions, 'http', addresses.get(req) ?? 'unknown', REQUEST_PORT);
       const token = bearerToken(req);
       if (token) {
         try {
@@ -104,10 +106,15 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       }
       options.onCallError(error, path, type);
     },
-    responseMeta: ({ paths, ctx }) => {
+    responseMeta: ({ paths, ctx, errors }) => {
       const failed = ctx ? failedCalls.get(ctx) : undefined;
       for (const path of paths ?? []) if (!failed?.has(path)) metrics.call('http', path, 'ok');
-      return {};
+      // A call refused for now (a rate limit) says when to come back, as HTTP does.
+      const retryAfterMs = Math.max(
+        0,
+        ...errors.map((error) => (error.cause instanceof RetryLaterError ? error.cause.retryAfterMs : 0)),
+      );
+      return retryAfterMs > 0 ? { headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } } : {};
     },
   });
 
@@ -190,6 +197,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
         return;
       }
       metrics.bytesIn('http', Number(req.headers['content-length'] ?? 0));
+      addresses.set(req, address);
       handler(req, res);
     },
     /** Refuses new calls and streams from now on (shutdown). */

@@ -14,3 +14,5 @@ export function redisClient(url: string, onError: (error: unknown) => void) {
   client.on('error', onError);
   return client;
 }
+
+export type RedisClient = ReturnType<typeof redisClient>;
