@@ -20,7 +20,7 @@ interface RoomView {
 /** The watchers of a room on this process, and what each was sent last. */
 interface RoomWatch {
   sinks: Map<PushSink<Presence>, string>;
-  /** What the other processes said of the room at the last read that reached the roster. */
+  /** Who was online on the other processes at the last read that reached the roster (typing is too fleeting to keep). */
   others: RoomView[];
   /** A read of the roster is under way; `again`: something changed meanwhile, so read once more after it. */
   reading: boolean;
@@ -85,15 +85,17 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
 
   /**
    * The other processes' views of the room, from the roster; when it cannot be
-   * reached (Redis away), what they said last, so that the changes made here still show.
+   * reached (Redis away), who was online on them last, so that the changes made here still show.
    */
   const othersOf = async (roomId: string, watch: RoomWatch): Promise<RoomView[]> => {
     try {
-      watch.others = (await roster.others(roomId)) as RoomView[];
+      const views = (await roster.others(roomId)) as RoomView[];
+      watch.others = views.map((view) => ({ online: view.online, typing: [] }));
+      return views;
     } catch (error) {
       onError(error);
+      return watch.others;
     }
-    return watch.others;
   };
 
   /** Reads the room from the roster and sends the snapshot to every watcher here that has not got it. */

@@ -133,6 +133,25 @@ describe.each(storeEngines('revocation log', { databaseUrl: process.env.DATABASE
       expect(await late.hearing(1)).toEqual(['sign-in:new']);
     });
 
+    it('goes on past a listener that throws, reporting it', async () => {
+      const bus = createMemoryBus();
+      const a = await follower(bus);
+      const errors: unknown[] = [];
+      const b = createRevocationLog({ store, writes, bus, recheckMs: null, onError: (error) => errors.push(error) });
+      logs.push(b);
+      const heard: string[] = [];
+      b.follow(({ key }) => {
+        if (key === 'sign-in:poison') throw new Error('a listener failed');
+      });
+      b.follow(({ key }) => heard.push(key));
+      await b.start();
+      await a.log.revoke('sign-in:poison', 'signed out');
+      await a.log.revoke('sign-in:next', 'signed out');
+      expect(await a.hearing(2)).toEqual(['sign-in:poison', 'sign-in:next']);
+      expect(heard).toEqual(['sign-in:poison', 'sign-in:next']);
+      expect(errors).toHaveLength(1);
+    });
+
     it('prunes what is older than its retention and keeps the rest', async () => {
       const a = await follower(createMemoryBus());
       await a.log.revoke('sign-in:1', 'signed out');

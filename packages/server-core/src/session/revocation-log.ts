@@ -21,7 +21,7 @@ export interface RevocationLogOptions {
   bus: Bus;
   /** How often each process reads the log for revocations its bus missed; null where the bus loses nothing. */
   recheckMs: number | null;
-  /** A check that could not read the store (it is tried again at the next one). */
+  /** A check that could not read the store (it is tried again at the next one), or a listener that threw. */
   onError(error: unknown): void;
 }
 
@@ -58,7 +58,14 @@ export function createRevocationLog(options: RevocationLogOptions): RevocationLo
   let beforeStart: RevocationEvent[] | null = [];
 
   const apply = (event: RevocationEvent) => {
-    for (const listener of listeners) listener({ key: event.key, message: event.message });
+    for (const listener of listeners) {
+      // One listener's failure must not keep the others, or this follower, from the revocations after it.
+      try {
+        listener({ key: event.key, message: event.message });
+      } catch (error) {
+        onError(error);
+      }
+    }
   };
   const advance = () => {
     while (early.delete(position + 1)) position += 1;
@@ -109,9 +116,10 @@ export function createRevocationLog(options: RevocationLogOptions): RevocationLo
       { streamId: STREAM_ID, build: (seq, at) => ({ seq, at, key, message }) },
     ]);
     tx.afterCommit(() => {
-      // Here at once, whatever becomes of the ring; the ring's echo is then a repeat, and ignored.
-      onRing(event);
+      // Rung first, then here at once; on a bus that delivers at once (one process) the echo is the local
+      // application, and a later ring a repeat, ignored.
       bus.publish(DOORBELL_TOPIC, event).catch(() => {});
+      onRing(event);
     });
   }
 
