@@ -39,7 +39,7 @@ export interface TetherServer {
 
 /** Idempotency keys are kept twice as long as docs/ARCHITECTURE.md promises (24 h). */
 const IDEMPOTENCY_RETENTION_HOURS = 48;
-/** Revocations are kept longer than any access token lives, so a process that lagged that long still sees them. */
+/** A day of revocations: a process that fell that far behind the log (the store away for a day) misses older ones. */
 const REVOCATION_RETENTION_HOURS = 24;
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
 
@@ -98,6 +98,7 @@ export async function startServer(
     onError: (error: unknown) => logger.warn('revocations.check_failed', { message: errorMessage(error) }),
   });
   await revocations.start();
+  const metrics = createMetrics();
   const chat = createChatServices({
     store,
     writes,
@@ -108,14 +109,16 @@ export async function startServer(
     accessTokens,
     refreshTokenTtlDays: config.refreshTokenTtlDays,
     revocations,
-    signInLimits: createSignInLimits(config.signIn, fanOut.counters ?? undefined),
+    signInLimits: createSignInLimits(config.signIn, {
+      redis: fanOut.counters ?? undefined,
+      onRefused: (limit) => metrics.limitExceeded(limit),
+    }),
   });
   const authenticate = createAuthenticator({
     accessTokens,
     store,
     serviceTokenRecheckMs: config.serviceTokenRecheckMs,
   });
-  const metrics = createMetrics();
   const core = createSessionCore({
     router: createAppRouter(withPublicErrors(chat)),
     authenticate,

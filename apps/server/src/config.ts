@@ -62,7 +62,11 @@ export const DEFAULT_DATABASE: Config['database'] = {
   connectTimeoutMs: 5_000,
 };
 
-export const DEFAULT_SIGN_IN: SignInLimitSettings = { perAddressPerMinute: 30, failuresPerUsername: 10 };
+export const DEFAULT_SIGN_IN: SignInLimitSettings = {
+  perAddressPerMinute: 30,
+  failuresPerUsernameAndAddress: 10,
+  failuresPerUsername: 100,
+};
 
 /** Room for PGlite's checkpoints and a WAL segment (16 MiB) or two, with margin. */
 export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 128 * 1024 * 1024 };

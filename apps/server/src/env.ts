@@ -50,6 +50,7 @@ const envSchema = z.object({
   ...limitVariables,
   TETHER_TRUSTED_PROXIES: list,
   TETHER_SIGN_INS_PER_MINUTE: int(DEFAULT_SIGN_IN.perAddressPerMinute),
+  TETHER_SIGN_IN_FAILURES_PER_USERNAME_AND_ADDRESS: int(DEFAULT_SIGN_IN.failuresPerUsernameAndAddress),
   TETHER_SIGN_IN_FAILURES_PER_USERNAME: int(DEFAULT_SIGN_IN.failuresPerUsername),
   TETHER_SERVICE_TOKEN_RECHECK_SECONDS: int(DEFAULT_SERVICE_TOKEN_RECHECK_MS / 1000),
   HOST: z.string().default('127.0.0.1'),
@@ -107,6 +108,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
     trustedProxies: e.TETHER_TRUSTED_PROXIES,
     signIn: {
       perAddressPerMinute: e.TETHER_SIGN_INS_PER_MINUTE,
+      failuresPerUsernameAndAddress: e.TETHER_SIGN_IN_FAILURES_PER_USERNAME_AND_ADDRESS,
       failuresPerUsername: e.TETHER_SIGN_IN_FAILURES_PER_USERNAME,
     },
     serviceTokenRecheckMs: e.TETHER_SERVICE_TOKEN_RECHECK_SECONDS * 1000,

@@ -8,19 +8,40 @@ const PER_MINUTE = 4;
 const FAILURES = 2;
 const PASSWORD = 'correct horse battery staple';
 
-/** A server of each kind: one with a tight rate per address, one with room for many tries and few failures. */
+/**
+ * A server for each limit: a tight rate per address; few failures per username and address; few per username
+ * from anywhere, behind a "proxy" (the test itself, trusted to name the client in X-Forwarded-For).
+ */
 let perAddress: TestServer;
 let perUsername: TestServer;
+let fromAnywhere: TestServer;
 const clients = clientFactory(() => perAddress.wsUrl);
 
 beforeAll(async () => {
-  [perAddress, perUsername] = await Promise.all([
-    startTestServer({ signIn: { perAddressPerMinute: PER_MINUTE, failuresPerUsername: 100 } }),
-    startTestServer({ signIn: { perAddressPerMinute: 1_000, failuresPerUsername: FAILURES } }),
+  [perAddress, perUsername, fromAnywhere] = await Promise.all([
+    startTestServer({
+      signIn: { perAddressPerMinute: PER_MINUTE, failuresPerUsernameAndAddress: 100, failuresPerUsername: 100 },
+      trustedProxies: ['127.0.0.1'],
+    }),
+    startTestServer({
+      signIn: { perAddressPerMinute: 1_000, failuresPerUsernameAndAddress: FAILURES, failuresPerUsername: 100 },
+    }),
+    startTestServer({
+      signIn: { perAddressPerMinute: 1_000, failuresPerUsernameAndAddress: 100, failuresPerUsername: FAILURES },
+      trustedProxies: ['127.0.0.1'],
+    }),
   ]);
 });
 afterEach(() => clients.disposeAll());
-afterAll(() => Promise.all([perAddress.dispose(), perUsername.dispose()]));
+afterAll(() => Promise.all([perAddress.dispose(), perUsername.dispose(), fromAnywhere.dispose()]));
+
+/** A call over HTTP as if through a proxy from `client` (the servers above trust the test to say so). */
+const viaProxy = (server: TestServer, path: string, input: unknown, client: string) =>
+  fetch(`${server.url}/trpc/${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-forwarded-for': client },
+    body: JSON.stringify({ json: input }),
+  });
 
 const username = (prefix: string) => `${prefix}-${randomBytes(3).toString('hex')}`;
 const refusal = (attempt: Promise<unknown>) =>
@@ -77,5 +98,50 @@ describe('sign-in limits', () => {
     await expect(client.trpc.auth.signIn.mutate({ username: bystander, password: PASSWORD })).resolves.toMatchObject({
       user: { username: bystander },
     });
+  });
+
+  it('lets only as many concurrent guesses through as the limit allows', async () => {
+    const client = clients.connect({ url: perUsername.wsUrl });
+    const target = username('target');
+    await client.trpc.auth.signUp.mutate({ username: target, password: PASSWORD });
+    const guesses = await Promise.all(
+      Array.from({ length: 10 }, (_, i) =>
+        refusal(client.trpc.auth.signIn.mutate({ username: target, password: `wrong guess ${i}` })),
+      ),
+    );
+    const codes = guesses.map((error) => error.data?.code);
+    expect(codes.filter((code) => code === 'UNAUTHORIZED')).toHaveLength(FAILURES);
+    expect(codes.filter((code) => code === 'TOO_MANY_REQUESTS')).toHaveLength(10 - FAILURES);
+  });
+
+  it('counts wrong passwords for one username over every address, at a higher ceiling', async () => {
+    const target = username('wanted');
+    expect(
+      (await viaProxy(fromAnywhere, 'auth.signUp', { username: target, password: PASSWORD }, '198.51.100.1')).status,
+    ).toBe(200);
+    for (let i = 0; i < FAILURES; i += 1) {
+      const wrong = await viaProxy(
+        fromAnywhere,
+        'auth.signIn',
+        { username: target, password: 'a wrong password' },
+        `198.51.100.${10 + i}`,
+      );
+      expect(wrong.status).toBe(401);
+    }
+    const refused = await viaProxy(
+      fromAnywhere,
+      'auth.signIn',
+      { username: target, password: PASSWORD },
+      '198.51.100.99',
+    );
+    expect(refused.status).toBe(429);
+  });
+
+  it('counts an IPv6 client by its /64, which one host holds whole', async () => {
+    const attempt = (from: string) =>
+      viaProxy(perAddress, 'auth.signUp', { username: username('v6'), password: PASSWORD }, from).then((r) => r.status);
+    for (let i = 1; i <= PER_MINUTE; i += 1) expect(await attempt(`2001:db8:0:7::${i}`)).toBe(200);
+    expect(await attempt('2001:db8:0:7:ffff:1:2:3')).toBe(429);
+    expect(await attempt('2001:db8:0:8::1')).toBe(200);
   });
 });

@@ -77,7 +77,7 @@ export function createAuthService({
 
   return {
     async signUp({ username, password }, { address }) {
-      await signInLimits.admit(address, username);
+      await signInLimits.admitSignUp(address);
       const passwordHash = await hashPassword(password);
       try {
         const opened = await writes.run(async (tx) => {
@@ -104,14 +104,12 @@ export function createAuthService({
     },
 
     async signIn({ username, password }, { address }) {
-      await signInLimits.admit(address, username);
+      // A wrong password is counted whether the username exists or not: the limit must not tell which ones do.
+      const granted = await signInLimits.admitSignIn(address, username);
       const [row] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
       const valid = await verifyPassword(password, row?.password_hash ?? (await DECOY_PASSWORD_HASH));
-      if (!row || !valid) {
-        // Counted whether the username exists or not: the limit must not tell which ones do.
-        await signInLimits.failed(username);
-        throw unauthorized('wrong username or password');
-      }
+      if (!row || !valid) throw unauthorized('wrong username or password');
+      await granted.passwordWasRight();
       return withAccessToken(await writes.run((tx) => openSession(tx, toUser(row), randomUUID())));
     },
 

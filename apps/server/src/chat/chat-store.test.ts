@@ -48,7 +48,11 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
       accessTokens: createAccessTokens({ secret: randomBytes(32), ttlSeconds: 60 }),
       refreshTokenTtlDays: 1,
       revocations,
-      signInLimits: createSignInLimits({ perAddressPerMinute: 1_000, failuresPerUsername: 10 }),
+      signInLimits: createSignInLimits({
+        perAddressPerMinute: 1_000,
+        failuresPerUsernameAndAddress: 10,
+        failuresPerUsername: 100,
+      }),
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' }, caller);
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };

@@ -1,3 +1,4 @@
+import { isIPv6 } from 'node:net';
 import { RetryLaterError } from '@tether/protocol';
 import type { RedisClient } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
@@ -6,28 +7,50 @@ import {
   RateLimiterMemory,
   RateLimiterRedis,
   RateLimiterRes,
-  type RateLimiterStoreAbstract,
+  RLWrapperTimeouts,
 } from 'rate-limiter-flexible';
 
 export interface SignInLimitSettings {
   /** Sign-ins and sign-ups one address may try per minute. */
   perAddressPerMinute: number;
-  /** Wrong passwords for one username, from anywhere, before it is refused for the rest of 15 minutes. */
+  /** Wrong passwords for one username from one address, within 15 minutes. */
+  failuresPerUsernameAndAddress: number;
+  /**
+   * Wrong passwords for one username from anywhere, within 15 minutes: higher,
+   * so that locking someone out takes many addresses, not one.
+   */
   failuresPerUsername: number;
 }
 
+/** Limits refuse with TOO_MANY_REQUESTS, saying when to retry. */
 export interface SignInLimits {
+  /** Counts a sign-up from `address`. */
+  admitSignUp(address: string): Promise<void>;
   /**
-   * Counts an attempt from `address` (a sign-in or a sign-up) and refuses it
-   * with TOO_MANY_REQUESTS, saying when to retry, past the address's rate or
-   * while `username` has failed too often.
+   * Counts a sign-in from `address` as `username`, and a wrong password ahead
+   * of the check, so that concurrent guesses cannot all slip in under the
+   * limit; `passwordWasRight` gives that back.
    */
-  admit(address: string, username: string): Promise<void>;
-  /** A wrong password for `username`. */
-  failed(username: string): Promise<void>;
+  admitSignIn(address: string, username: string): Promise<{ passwordWasRight(): Promise<void> }>;
 }
 
 const FAILURE_WINDOW_SECONDS = 15 * 60;
+/** A Redis that answers slower than this is passed over for the process's own count, so sign-in never hangs on it. */
+const REDIS_TIMEOUT_MS = 250;
+
+/** One IPv6 host holds a whole /64: counting its addresses apart would give it 2^64 allowances. */
+export function addressKey(address: string): string {
+  const bare = address.split('%')[0] ?? address;
+  if (!isIPv6(bare)) return bare;
+  const [head = '', tail] = bare.split('::');
+  const left = head ? head.split(':') : [];
+  const right = tail ? tail.split(':') : [];
+  const groups = tail === undefined ? left : [...left, ...Array(8 - left.length - right.length).fill('0'), ...right];
+  return `${groups
+    .slice(0, 4)
+    .map((group) => Number.parseInt(group, 16).toString(16))
+    .join(':')}::/64`;
+}
 
 function tooMany(what: string, msBeforeNext: number): TRPCError {
   const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
@@ -37,15 +60,19 @@ function tooMany(what: string, msBeforeNext: number): TRPCError {
 
 /**
  * Limits on signing in, across every process when given Redis (keys shared
- * by all), else in this process. While Redis is away each process counts on
- * its own (the insurance limiter), so the limits loosen by the number of
- * processes rather than vanish.
+ * by all), else in this process. While Redis is away or slow each process
+ * counts on its own (the insurance limiter), so the limits loosen by the
+ * number of processes rather than vanish.
  */
-export function createSignInLimits(settings: SignInLimitSettings, redis?: RedisClient): SignInLimits {
+export function createSignInLimits(
+  settings: SignInLimitSettings,
+  options: { redis?: RedisClient; onRefused?(limit: 'sign_in_address' | 'sign_in_failures'): void } = {},
+): SignInLimits {
+  const { redis, onRefused } = options;
   const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
     const insuranceLimiter = new RateLimiterMemory({ keyPrefix, points, duration });
     if (!redis) return insuranceLimiter;
-    const shared: RateLimiterStoreAbstract = new RateLimiterRedis({
+    const shared = new RateLimiterRedis({
       storeClient: redis,
       useRedisPackage: true,
       rejectIfRedisNotReady: true,
@@ -54,27 +81,48 @@ export function createSignInLimits(settings: SignInLimitSettings, redis?: RedisC
       duration,
       insuranceLimiter,
     });
-    return shared;
+    return new RLWrapperTimeouts({ limiter: shared, timeoutMs: REDIS_TIMEOUT_MS, insuranceLimiter });
   };
   const perAddress = limiter('sign-in-address', settings.perAddressPerMinute, 60);
-  const failures = limiter('sign-in-failures', settings.failuresPerUsername, FAILURE_WINDOW_SECONDS);
+  const perPair = limiter('sign-in-failures-pair', settings.failuresPerUsernameAndAddress, FAILURE_WINDOW_SECONDS);
+  const perUsername = limiter('sign-in-failures', settings.failuresPerUsername, FAILURE_WINDOW_SECONDS);
 
+  /** Takes a point from `limiter` for `key`, or refuses the attempt. */
+  async function take(
+    limiter: RateLimiterAbstract,
+    key: string,
+    refusal: string,
+    limit: 'sign_in_address' | 'sign_in_failures',
+  ) {
+    try {
+      await limiter.consume(key);
+    } catch (refused) {
+      if (!(refused instanceof RateLimiterRes)) throw refused;
+      onRefused?.(limit);
+      throw tooMany(refusal, refused.msBeforeNext);
+    }
+  }
+
+  const tooManyFrom = 'too many sign-in attempts from your address';
   return {
-    async admit(address, username) {
-      const recent = await failures.get(username);
-      if (recent && recent.consumedPoints >= settings.failuresPerUsername) {
-        throw tooMany(`too many wrong passwords for "${username}"`, recent.msBeforeNext);
-      }
-      try {
-        await perAddress.consume(address);
-      } catch (refusal) {
-        if (refusal instanceof RateLimiterRes)
-          throw tooMany('too many sign-in attempts from your address', refusal.msBeforeNext);
-        throw refusal;
-      }
+    async admitSignUp(address) {
+      await take(perAddress, addressKey(address), tooManyFrom, 'sign_in_address');
     },
-    async failed(username) {
-      await failures.penalty(username);
+    async admitSignIn(address, username) {
+      const from = addressKey(address);
+      const pair = `${username}\u0000${from}`;
+      const wrongPasswords = `too many wrong passwords for "${username}"`;
+      await take(perAddress, from, tooManyFrom, 'sign_in_address');
+      await take(perPair, pair, wrongPasswords, 'sign_in_failures');
+      try {
+        await take(perUsername, username, wrongPasswords, 'sign_in_failures');
+      } catch (error) {
+        await perPair.reward(pair);
+        throw error;
+      }
+      return {
+        passwordWasRight: async () => void (await Promise.all([perPair.reward(pair), perUsername.reward(username)])),
+      };
     },
   };
 }

@@ -35,7 +35,7 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     allowedOrigins: [],
     trustedProxies: [],
     // Tests sign many people up from one address; the sign-in limits have tests of their own.
-    signIn: { perAddressPerMinute: 100_000, failuresPerUsername: 10 },
+    signIn: { perAddressPerMinute: 100_000, failuresPerUsernameAndAddress: 10, failuresPerUsername: 100 },
     serviceTokenRecheckMs: 60_000,
     tokenSecret: randomBytes(32).toString('base64url'),
     accessTokenTtlSeconds: 900,
