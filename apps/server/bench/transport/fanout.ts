@@ -15,8 +15,10 @@ export interface BurstFigures {
   /** First send -> every send acknowledged (Tether: committed and answered; raw: written). */
   acknowledgedMs: number;
   delivery: Delivery;
-  /** CPU time of the server process (all its threads) over the window: 1 = one core busy throughout. */
+  /** CPU time of the server process (all its threads) over the window: 1 = one core busy throughout; summed over a cluster's. */
   serverCpuShare: number;
+  /** The same for each server process, in the order of `target.pids`. */
+  serverCpuShares: number[];
   /** Same for the load generators, summed. */
   loadCpuShare: number;
   /** Share of the machine's CPU time (all cores) left idle meanwhile. */
@@ -26,6 +28,7 @@ export interface BurstFigures {
 }
 
 const monotonicMicros = () => Number(process.hrtime.bigint() / 1000n);
+const serversCpuMs = (target: ServerUnderTest) => Promise.all(target.pids.map(cpuMs));
 
 /**
  * BURST_EVENTS events sent as fast as the driver may (all at once), each to
@@ -40,7 +43,7 @@ export async function runBurst(
 ): Promise<BurstFigures> {
   const driver = await target.openDriver();
   try {
-    const serverCpuBefore = await cpuMs(target.pid);
+    const serverCpuBefore = await serversCpuMs(target);
     const loadCpuBefore = await fleet.cpuMicros();
     const machineBefore = await machineTicks();
     const from = monotonicMicros();
@@ -53,15 +56,17 @@ export async function runBurst(
     const delivery = await fleet.awaitEvents(before + BURST_EVENTS, BURST_DEADLINE_MS);
     const to = monotonicMicros();
     const acknowledgedAt = await acknowledged;
-    const serverCpuAfter = await cpuMs(target.pid);
+    const serverCpuAfter = await serversCpuMs(target);
     const machineAfter = await machineTicks();
     const elapsedMs = delivery.lastAt - startedAt;
+    const serverCpuShares = serverCpuAfter.map((after, i) => (after - (serverCpuBefore[i] ?? 0)) / elapsedMs);
     return {
       eventsPerSecond: ((fleet.ready * BURST_EVENTS - delivery.missing) * 1000) / elapsedMs,
       elapsedMs,
       acknowledgedMs: acknowledgedAt - startedAt,
       delivery,
-      serverCpuShare: (serverCpuAfter - serverCpuBefore) / elapsedMs,
+      serverCpuShare: serverCpuShares.reduce((sum, share) => sum + share, 0),
+      serverCpuShares,
       loadCpuShare: (delivery.cpuMicros - loadCpuBefore) / 1000 / elapsedMs,
       machineIdleShare: (machineAfter.idle - machineBefore.idle) / (machineAfter.total - machineBefore.total),
       monotonicMicros: { from, to },

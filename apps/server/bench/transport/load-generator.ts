@@ -12,7 +12,7 @@
  *          event frame, once, when captureFrame).
  */
 import { WebSocket } from 'ws';
-import { type ClientPlan, wallNow } from './target';
+import { type ClientPlan, MAX_TIMED_EVENTS, wallNow } from './target';
 
 export type OpenCommand = {
   type: 'open';
@@ -57,8 +57,6 @@ type Command =
   | { type: 'cpu' }
   | { type: 'close'; deadlineMs: number };
 
-/** Receive times kept per socket; events past this are counted, not timed. */
-const MAX_TIMED_EVENTS = 256;
 const PING = Buffer.from('PING');
 
 const send = (message: unknown) => process.send?.(message);
@@ -116,7 +114,8 @@ function open(command: OpenCommand): void {
 
   const openOne = (i: number) => {
     const localAddress = localAddresses[i % localAddresses.length];
-    const socket = new WebSocket(plan.url, { localAddress, perMessageDeflate: false });
+    const url = plan.urls?.[i % plan.urls.length] ?? plan.url;
+    const socket = new WebSocket(url, { localAddress, perMessageDeflate: false });
     sockets[i] = socket;
     socket.on('open', () => {
       for (const frame of plan.openFrames) socket.send(frame);

@@ -32,6 +32,7 @@ export async function startRaw(like: { rpc: RpcPlan; subscriber: ClientPlan }): 
     return {
       label: 'raw ws',
       pid: child.pid,
+      pids: [child.pid],
       rpc: { label: 'echo', url: `${base}/echo`, openFrames: [], request: like.rpc.request },
       subscriber,
       async setFrame(frame) {

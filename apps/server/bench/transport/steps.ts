@@ -65,10 +65,40 @@ export interface ServerFigures {
 }
 
 /** Opens and closes a few sockets, so code paths are compiled before a zero-connection heap is taken. */
-async function warmUp(target: ServerUnderTest): Promise<void> {
+export async function warmUp(target: ServerUnderTest): Promise<void> {
   const fleet = await openFleet(target.subscriber, WARM_UP_CONNECTIONS, { deadlineMs: CONNECT_DEADLINE_MS });
   requireAllReady(target, fleet);
   await fleet.close();
+}
+
+/** SUBSCRIBERS subscribed sockets of `target`, every one ready (or it throws); the caller closes them. */
+export async function openSubscribers(target: ServerUnderTest, captureFrame: boolean): Promise<Fleet> {
+  const fleet = await openFleet(target.subscriber, SUBSCRIBERS, { captureFrame, deadlineMs: CONNECT_DEADLINE_MS });
+  try {
+    requireAllReady(target, fleet);
+  } catch (error) {
+    await fleet.close();
+    throw error;
+  }
+  say(`${target.label}: ${count(SUBSCRIBERS)} subscribed in ${seconds(fleet.connectMs)}`);
+  return fleet;
+}
+
+/**
+ * Step 2 on subscribers that have `before` events each (events 0..before-1
+ * sent): the burst, then, if it all arrived, events one at a time.
+ */
+export async function burstThenIsolated(
+  target: ServerUnderTest,
+  fleet: Fleet,
+  before = 0,
+): Promise<{ burst: BurstFigures; latency: LatencyFigures }> {
+  const burst = await runBurst(target, fleet, before, before);
+  say(`${target.label}: burst ${count(burst.eventsPerSecond)} events/s`);
+  const latency = burst.delivery.complete
+    ? await runIsolated(target, fleet, before + BURST_EVENTS, before + BURST_EVENTS)
+    : { p50Ms: Number.NaN, p99Ms: Number.NaN, samples: 0, events: 0, incomplete: burst.delivery };
+  return { burst, latency };
 }
 
 /** Steps 1-4 on one server: RPC loop, subscribers (memory before and after), burst, isolated events. */
@@ -77,17 +107,11 @@ export async function measureServer(target: ServerUnderTest, captureFrame: boole
   say(`${target.label}: rpc ${count(rpc.throughput.perSecond)}/s with ${RPC_IN_FLIGHT} in flight`);
   await warmUp(target);
   const zero = await target.memory();
-  const fleet = await openFleet(target.subscriber, SUBSCRIBERS, { captureFrame, deadlineMs: CONNECT_DEADLINE_MS });
+  const fleet = await openSubscribers(target, captureFrame);
   try {
-    requireAllReady(target, fleet);
-    say(`${target.label}: ${count(SUBSCRIBERS)} subscribed in ${seconds(fleet.connectMs)}`);
     const memory = perConnection(zero, await target.memory(), SUBSCRIBERS, await fleet.dropped());
-    const burst = await runBurst(target, fleet, 0, 0);
-    say(`${target.label}: burst ${count(burst.eventsPerSecond)} events/s`);
+    const { burst, latency } = await burstThenIsolated(target, fleet);
     const frame = captureFrame ? await fleet.firstEventFrame(FRAME_TIMEOUT_MS) : null;
-    const latency = burst.delivery.complete
-      ? await runIsolated(target, fleet, BURST_EVENTS, BURST_EVENTS)
-      : { p50Ms: Number.NaN, p99Ms: Number.NaN, samples: 0, events: 0, incomplete: burst.delivery };
     return { rpcLabel: target.rpc.label, rpc, connectMs: fleet.connectMs, memory, burst, latency, frame };
   } finally {
     await fleet.close();

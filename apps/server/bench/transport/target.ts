@@ -7,6 +7,8 @@
 /** How a load generator's sockets talk to the server. */
 export interface ClientPlan {
   url: string;
+  /** Several server processes: socket i connects to urls[i % length] instead of `url` (round-robin). */
+  urls?: string[];
   /** Frames each socket sends once open, in order (a handshake, a subscribe). */
   openFrames: string[];
   /** A socket is ready when a frame containing this arrives; null: as soon as it is open. */
@@ -41,7 +43,10 @@ export interface MemorySample {
 export interface ServerUnderTest {
   /** 'tether' or 'raw ws': how report lines name it. */
   readonly label: string;
+  /** The process the driver, RPC loop and memory probe talk to. */
   readonly pid: number;
+  /** Every server process (only `pid` but for a cluster): whose CPU time a burst counts. */
+  readonly pids: readonly number[];
   readonly rpc: RpcPlan;
   /** Sockets subscribed to the one room (Tether) or held by the broadcast loop (raw); idle ones are the memory figures'. */
   readonly subscriber: ClientPlan;
@@ -52,6 +57,12 @@ export interface ServerUnderTest {
   /** Graceful stop; resolves once the process has exited. */
   stop(): Promise<void>;
 }
+
+/**
+ * Receive times a load generator keeps per socket (8 bytes each); events
+ * past this are counted, not timed, so a fleet's run sends at most this many.
+ */
+export const MAX_TIMED_EVENTS = 512;
 
 /** Size of a chat event's message body. */
 export const BODY_BYTES = 200;

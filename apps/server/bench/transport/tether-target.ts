@@ -81,21 +81,48 @@ export interface TetherTarget extends ServerUnderTest {
 export interface TetherOptions {
   /** Profile the server's main thread from start to exit into this directory. */
   cpuProfileDir?: string;
+  /** Server processes (default 1); more than one need `env` to share a DATABASE_URL and a REDIS_URL. */
+  nodes?: number;
+  /** Added to every process's environment. */
+  env?: Record<string, string>;
+}
+
+/** `nodes` processes with one token secret, so a token signed by one is good on all; the first migrates alone. */
+async function spawnNodes(nodes: number, env: Record<string, string>): Promise<ServerProcess[]> {
+  const tokenSecret = randomBytes(32).toString('base64url');
+  const spawnOne = () => withTimeout(spawnServer({ env, tokenSecret }), START_TIMEOUT_MS, 'tether server start');
+  const started = [await spawnOne()];
+  // Settled, not all: a node that fails to start must not leave the others unstopped.
+  const others = await Promise.allSettled(Array.from({ length: nodes - 1 }, spawnOne));
+  for (const other of others) if (other.status === 'fulfilled') started.push(other.value);
+  const failed = others.find((other) => other.status === 'rejected');
+  if (failed) {
+    await stopTether(started);
+    throw failed.reason;
+  }
+  return started;
 }
 
 /**
- * The built server as a child process (spawnServer: fresh data dir, PGlite),
- * with the heap probe preloaded; one user signed up and one public room it
- * owns. Every socket, subscribers and driver alike, signs in as that user.
- * spawnServer's cleanup is process-wide: run one Tether server at a time.
+ * The built server as child processes (spawnServer: fresh data dir each;
+ * PGlite unless `env` names a DATABASE_URL), with the heap probe preloaded;
+ * one user signed up and one public room it owns, both made on the first
+ * process. Every socket, subscribers and driver alike, signs in as that
+ * user; the driver, RPC loop and probe use the first process, subscribers
+ * are spread over all. spawnServer's cleanup is process-wide: a target's
+ * stop ends every server this process spawned, so targets held at the same
+ * time are stopped together.
  */
 export async function startTether(options: TetherOptions = {}): Promise<TetherTarget> {
   const env: Record<string, string> = {
     ...SERVER_ENV,
+    ...options.env,
     NODE_OPTIONS: `--expose-gc --require ${PROBE}`,
   };
   if (options.cpuProfileDir) env.TETHER_BENCH_CPU_PROFILE_DIR = options.cpuProfileDir;
-  const server = await withTimeout(spawnServer({ env }), START_TIMEOUT_MS, 'tether server start');
+  const servers = await spawnNodes(options.nodes ?? 1, env);
+  const [server] = servers;
+  if (!server) throw new Error('no tether server started');
   try {
     const run = randomBytes(4).toString('hex');
     const token = await signUp(server, `bench-${run}`);
@@ -112,6 +139,7 @@ export async function startTether(options: TetherOptions = {}): Promise<TetherTa
     const roomId = room.data.json.id;
     const subscriber = {
       url,
+      urls: servers.map((node) => `${node.wsUrl}?connectionParams=1`),
       openFrames: [handshake, frames.call(1, 'subscription', EVENTS_PATH, { roomId })],
       readyMarker: READY_MARKER,
       eventMarker: EVENT_MARKER,
@@ -119,8 +147,9 @@ export async function startTether(options: TetherOptions = {}): Promise<TetherTa
 
     let probes = 0;
     return {
-      label: 'tether',
+      label: servers.length === 1 ? 'tether' : `tether × ${servers.length}`,
       pid: server.pid,
+      pids: servers.map((node) => node.pid),
       wsUrl: server.wsUrl,
       token,
       roomId,
@@ -153,19 +182,24 @@ export async function startTether(options: TetherOptions = {}): Promise<TetherTa
         return { heapUsedBytes: Number(line.heapUsed), rssBytes: Number(line.rss) };
       },
       warnings: () =>
-        server.logs.filter((l) => l.level === 'warn' || l.level === 'error').map((l) => JSON.stringify(l)),
-      stop: () => stopTether(server),
+        servers.flatMap((node, i) =>
+          node.logs
+            .filter((l) => l.level === 'warn' || l.level === 'error')
+            .map((l) => (servers.length === 1 ? '' : `node ${i + 1}: `) + JSON.stringify(l)),
+        ),
+      stop: () => stopTether(servers),
     };
   } catch (error) {
-    await stopTether(server);
+    await stopTether(servers);
     throw error;
   }
 }
 
-/** Graceful (SIGTERM: the server drains and exits, the profile is written), then spawnServer's cleanup. */
-async function stopTether(server: ServerProcess): Promise<void> {
-  server.signal('SIGTERM');
-  const exited = await Promise.race([server.exited.then(() => true), sleep(STOP_TIMEOUT_MS, false, { ref: false })]);
+/** Graceful (SIGTERM: each server drains and exits, the profile is written), then spawnServer's cleanup. */
+async function stopTether(servers: readonly ServerProcess[]): Promise<void> {
+  for (const server of servers) server.signal('SIGTERM');
+  const allExited = Promise.all(servers.map((server) => server.exited)).then(() => true);
+  const exited = await Promise.race([allExited, sleep(STOP_TIMEOUT_MS, false, { ref: false })]);
   await killAllServers();
   if (!exited) throw new Error(`tether server did not exit within ${STOP_TIMEOUT_MS} ms of SIGTERM`);
 }

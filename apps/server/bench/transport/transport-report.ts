@@ -7,11 +7,11 @@ import { RPC_IN_FLIGHT } from './rpc';
 import { type ManyFigures, type MemoryFigures, type ServerFigures, seconds } from './steps';
 import { BODY_BYTES, type ServerUnderTest } from './target';
 
-const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
+export const ms = (value: number) => `${value.toFixed(value < 10 ? 2 : 0)} ms`;
 const kib = (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`;
 const percent = (share: number) => `${Math.round(share * 100)}%`;
 
-function lossLine(delivery: Delivery, expected: number): string {
+export function lossLine(delivery: Delivery, expected: number): string {
   const codes = Object.entries(delivery.closeCodes);
   if (delivery.complete && delivery.over === 0 && codes.length === 0) return `none (all got ${expected})`;
   const parts = [`${count(delivery.short)} subscriber(s) short by ${count(delivery.missing)} event(s) in all`];
@@ -33,9 +33,16 @@ function dropNote(label: string, memory: MemoryFigures): string {
 }
 
 /** Who was busy during a burst: one core fully busy is 100% (a process's figure counts all its threads). */
-function cpuNote(burst: BurstFigures): string {
+export function cpuNote(burst: BurstFigures): string {
+  const server =
+    burst.serverCpuShares.length === 1
+      ? `server process ${percent(burst.serverCpuShare)}`
+      : `server processes ${burst.serverCpuShares.map(percent).join(' + ')}`;
+  // What neither used: the driver, the database, Redis, and whatever else runs on the machine meanwhile.
+  const busy = availableParallelism() * (1 - burst.machineIdleShare);
+  const rest = Math.max(0, busy - burst.serverCpuShare - burst.loadCpuShare);
   return (
-    `CPU: server process ${percent(burst.serverCpuShare)}, load generators ${percent(burst.loadCpuShare)},` +
+    `CPU: ${server}, load generators ${percent(burst.loadCpuShare)}, everything else ${percent(rest)},` +
     ` machine idle ${percent(burst.machineIdleShare)} of ${availableParallelism()} cores`
   );
 }
