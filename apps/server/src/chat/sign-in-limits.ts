@@ -34,6 +34,9 @@ export interface SignInLimits {
   admitSignIn(address: string, username: string): Promise<{ passwordWasRight(): Promise<void> }>;
 }
 
+/** The label a refusal is counted under in `tether_limit_refusals_total`. */
+export type SignInLimit = 'sign_in_address' | 'sign_in_failures';
+
 const FAILURE_WINDOW_SECONDS = 15 * 60;
 /** A Redis that answers slower than this is passed over for the process's own count, so sign-in never hangs on it. */
 const REDIS_TIMEOUT_MS = 250;
@@ -66,7 +69,7 @@ function tooMany(what: string, msBeforeNext: number): TRPCError {
  */
 export function createSignInLimits(
   settings: SignInLimitSettings,
-  options: { redis?: RedisClient; onRefused?(limit: 'sign_in_address' | 'sign_in_failures'): void } = {},
+  options: { redis?: RedisClient; onRefused?(limit: SignInLimit): void } = {},
 ): SignInLimits {
   const { redis, onRefused } = options;
   const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
@@ -88,12 +91,7 @@ export function createSignInLimits(
   const perUsername = limiter('sign-in-failures', settings.failuresPerUsername, FAILURE_WINDOW_SECONDS);
 
   /** Takes a point from `limiter` for `key`, or refuses the attempt. */
-  async function take(
-    limiter: RateLimiterAbstract,
-    key: string,
-    refusal: string,
-    limit: 'sign_in_address' | 'sign_in_failures',
-  ) {
+  async function take(limiter: RateLimiterAbstract, key: string, refusal: string, limit: SignInLimit) {
     try {
       await limiter.consume(key);
     } catch (refused) {
