@@ -123,6 +123,7 @@ export async function startServer(
     router: createAppRouter(withPublicErrors(chat)),
     authenticate,
     revocations,
+    roster: fanOut.roster,
     version: config.version,
     logger,
     metrics,

@@ -5,13 +5,15 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { clientAddress } from './http/client-address';
 import { createTrpcHttp } from './http/trpc-http';
 import { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
-import type { Logger } from './logger';
+import { errorMessage, type Logger } from './logger';
 import { noopMetrics, type TransportMetrics } from './observability/metrics';
+import type { Roster } from './roster/roster';
 import type { Authenticate } from './session/credential';
 import { createProcedureErrorLog } from './session/procedure-errors';
 import { SessionRegistry } from './session/registry';
 import type { Revocations } from './session/revocations';
 import type { Session } from './session/session';
+import { SharedPrincipalLoads } from './session/shared-principal-loads';
 import { createWebSocketTransport } from './websocket/websocket-transport';
 
 export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
@@ -23,6 +25,12 @@ export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
    * processes share a store (durable), `busRevocations` otherwise.
    */
   revocations: Revocations;
+  /**
+   * Where the processes serving one deployment tell each other what each
+   * principal holds, so the per-principal connection and subscription caps
+   * count over all of them. Without it (or while it fails) they count per process.
+   */
+  roster?: Roster;
   /** The app's version, in `connection.health`. */
   version: string;
   logger: Logger;
@@ -81,6 +89,12 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
     metrics,
     logger,
     version: options.version,
+    sharedLoads:
+      options.roster &&
+      new SharedPrincipalLoads({
+        roster: options.roster,
+        onError: (error) => logger.warn('principal_loads.unavailable', { message: errorMessage(error) }),
+      }),
   });
   const errorLogs = {
     websocket: createProcedureErrorLog(logger, 'websocket'),

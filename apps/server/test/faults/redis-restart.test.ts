@@ -10,10 +10,11 @@ import {
 } from '@tether/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { watchPresence } from '../helpers/presence-watcher';
+import { connectionParamsMessage, openRawSocket, type RawSocket } from '../helpers/raw-socket';
 import { gapsAndDuplicates, observeRoom } from '../helpers/room-observer';
 import { createScratchDatabase, type ScratchDatabase } from '../helpers/scratch-database';
 import { announceSkip, testEnv } from '../helpers/test-env';
-import { clientFactory } from '../helpers/test-server';
+import { CURRENT_PROTOCOL_VERSION, clientFactory, httpClient } from '../helpers/test-server';
 
 const SUBSCRIBERS_PER_NODE = 3;
 const MESSAGES = 60;
@@ -30,7 +31,9 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes on a Redis o
   });
   const databases: ScratchDatabase[] = [];
   const redisServers: RedisServer[] = [];
+  const sockets: RawSocket[] = [];
   afterAll(async () => {
+    for (const socket of sockets) socket.close();
     await clients.disposeAll();
     await killAllServers();
     for (const redis of redisServers) await redis.stop();
@@ -176,5 +179,67 @@ describe.skipIf(!databaseUrl || !redisBinary)('two server processes on a Redis o
     await expect(onFirst.trpc.auth.signIn.mutate(credentials)).rejects.toMatchObject({
       data: { code: 'TOO_MANY_REQUESTS' },
     });
+  }, 60_000);
+
+  it('caps one user’s connections and subscriptions over both processes, and per process while Redis is down', async () => {
+    const { redis, first, second } = await twoNodes('tether_principal_caps', {
+      TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: '3',
+      TETHER_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: '4',
+    });
+    const user = await signUp(first, 'capped');
+    // Over HTTP, which holds no connection open.
+    const room = await httpClient(first.url, user.accessToken).rooms.create.mutate({
+      name: `caps-${randomUUID().slice(0, 8)}`,
+      visibility: 'public',
+    });
+    /** A raw socket signed in as the user (its first call answered), or closed by a refusal. */
+    const signedIn = async (node: ServerProcess) => {
+      const socket = await openRawSocket(`${node.wsUrl}?connectionParams=1`);
+      sockets.push(socket);
+      socket.send(connectionParamsMessage({ protocolVersion: CURRENT_PROTOCOL_VERSION, token: user.accessToken }));
+      socket.send({ id: 0, method: 'query', params: { path: 'connection.health', input: { json: null } } });
+      const answer = await Promise.race([socket.waitForMessage((m) => m.id === 0), socket.waitForClose()]);
+      if ('result' in answer) return { socket, closeCode: undefined };
+      return { socket, closeCode: (await socket.waitForClose()).code };
+    };
+    let callId = 100;
+    const connectionsOn = async (socket: RawSocket) => {
+      const id = callId++;
+      socket.send({ id, method: 'query', params: { path: 'connection.health', input: { json: null } } });
+      const answer = await socket.waitForMessage((m) => m.id === id);
+      return (answer.result as { data: { json: { connections: number } } }).data.json.connections;
+    };
+    const subscribe = async (socket: RawSocket, id: number) => {
+      socket.send({
+        id,
+        method: 'subscription',
+        params: { path: 'rooms.events', input: { json: { roomId: room.id } } },
+      });
+      const answer = await socket.waitForMessage((m) => m.id === id);
+      const error = answer.error as { json?: { data?: { code?: string } } } | undefined;
+      return error?.json?.data?.code ?? (answer.result as { type?: string }).type;
+    };
+
+    // Two connections and three subscriptions on the first process...
+    const [a, b] = [await signedIn(first), await signedIn(first)];
+    for (const id of [1, 2, 3]) expect(await subscribe(a.socket, id)).toBe('started');
+    // ...leave the second process room for one more of each.
+    const c = await signedIn(second);
+    expect(c.closeCode).toBeUndefined();
+    expect(await subscribe(c.socket, 1)).toBe('started');
+    expect(await subscribe(c.socket, 2)).toBe('TOO_MANY_REQUESTS');
+    expect((await signedIn(second)).closeCode).toBe(CloseCode.TryAgainLater);
+    expect((await signedIn(first)).closeCode).toBe(CloseCode.TryAgainLater);
+
+    // A connection closed on one process frees its slot on the other, once that process has let go of it.
+    const before = await connectionsOn(a.socket);
+    b.socket.close();
+    for (let asked = 0; (await connectionsOn(a.socket)) >= before; asked += 1) expect(asked).toBeLessThan(1_000);
+    expect((await signedIn(second)).closeCode).toBeUndefined();
+
+    // Without Redis each process counts its own: the second holds two of the user's connections and takes one more.
+    await redis.stop();
+    expect((await signedIn(second)).closeCode).toBeUndefined();
+    expect((await signedIn(second)).closeCode).toBe(CloseCode.TryAgainLater);
   }, 60_000);
 });

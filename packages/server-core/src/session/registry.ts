@@ -5,17 +5,13 @@ import type { Logger } from '../logger';
 import type { TransportMetrics } from '../observability/metrics';
 import { type Authenticate, type Credential, unauthorized } from './credential';
 import { Session, type SessionOwner, type SessionPort, Subscription } from './session';
+import type { PrincipalLoad, SharedPrincipalLoads } from './shared-principal-loads';
 
 /** Why a connection was not admitted. */
 export interface Refusal {
   code: CloseCode;
   reason: string;
   limit: string;
-}
-
-interface PrincipalLoad {
-  connections: number;
-  subscriptions: number;
 }
 
 export interface SessionRegistryOptions<TPrincipal> {
@@ -25,12 +21,18 @@ export interface SessionRegistryOptions<TPrincipal> {
   metrics: TransportMetrics;
   logger: Logger;
   version: string;
+  /** Each principal's counts on the other processes, where there are others: the per-principal caps hold over all of them. */
+  sharedLoads?: SharedPrincipalLoads;
 }
 
 /** How long a revoked key is remembered: longer than any verification of a token takes (the store times out sooner). */
 const RECENT_REVOCATION_MS = 60_000;
 const BUFFERED_SUM_REUSE_MS = 250;
 
+const addLoads = (here: PrincipalLoad | undefined, elsewhere: PrincipalLoad | undefined): PrincipalLoad => ({
+  connections: (here?.connections ?? 0) + (elsewhere?.connections ?? 0),
+  subscriptions: (here?.subscriptions ?? 0) + (elsewhere?.subscriptions ?? 0),
+});
 const increment = (counts: Map<string, number>, key: string) => counts.set(key, (counts.get(key) ?? 0) + 1);
 function decrement(counts: Map<string, number>, key: string): void {
   const left = (counts.get(key) ?? 1) - 1;
@@ -123,6 +125,11 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     } catch (error) {
       throw unauthorized(error);
     }
+    // A first sign-in counts what the principal holds on the other processes too; a renew adds nothing.
+    const elsewhere =
+      !session.credential && this.#options.sharedLoads
+        ? await this.#options.sharedLoads.read(credential.principalKey)
+        : undefined;
     if (this.#revokedSince(credential, startedAt)) {
       throw new TRPCError({ code: 'UNAUTHORIZED', message: 'this token was revoked: sign in again' });
     }
@@ -132,16 +139,16 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       throw new TRPCError({ code: 'FORBIDDEN', message: 'renew needs a token of the principal already signed in' });
     }
     if (!current) {
-      const load = this.#perPrincipal.get(credential.principalKey);
+      const load = addLoads(this.#perPrincipal.get(credential.principalKey), elsewhere);
       const { maxSubscriptionsPerPrincipal } = this.#options.limits;
-      if (load && load.subscriptions + session.subscriptions.size > maxSubscriptionsPerPrincipal) {
+      if (load.subscriptions + session.subscriptions.size > maxSubscriptionsPerPrincipal) {
         this.#options.metrics.limitExceeded('subscriptions_per_principal');
         throw new TRPCError({
           code: 'TOO_MANY_REQUESTS',
           message: `at most ${maxSubscriptionsPerPrincipal} subscriptions per user over all connections; stop one first`,
         });
       }
-      if (load && load.connections >= this.#options.limits.maxConnectionsPerPrincipal) {
+      if (load.connections >= this.#options.limits.maxConnectionsPerPrincipal) {
         this.#options.metrics.limitExceeded('connections_per_principal');
         throw new TRPCError({
           code: 'TOO_MANY_REQUESTS',
@@ -167,8 +174,10 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
         message: `at most ${limits.maxSubscriptionsPerConnection} subscriptions per connection; stop one first`,
       });
     }
-    const load = session.credential ? this.#perPrincipal.get(session.credential.principalKey) : undefined;
-    if (load && load.subscriptions >= limits.maxSubscriptionsPerPrincipal) {
+    const principalKey = session.credential?.principalKey;
+    const load = principalKey ? this.#perPrincipal.get(principalKey) : undefined;
+    const elsewhere = principalKey ? this.#options.sharedLoads?.cached(principalKey) : undefined;
+    if (load && load.subscriptions + (elsewhere?.subscriptions ?? 0) >= limits.maxSubscriptionsPerPrincipal) {
       metrics.limitExceeded('subscriptions_per_principal');
       throw new TRPCError({
         code: 'TOO_MANY_REQUESTS',
@@ -177,7 +186,10 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     }
     const subscription = new Subscription(session as Session<unknown>, id);
     session.subscriptions.set(id, subscription);
-    if (load) load.subscriptions += 1;
+    if (load) {
+      load.subscriptions += 1;
+      this.#loadChanged(principalKey, load);
+    }
     this.subscriptionCount += 1;
     metrics.subscriptionStarted(session.transport);
     return subscription;
@@ -187,8 +199,12 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     const session = subscription.session as Session<TPrincipal>;
     if (session.subscriptions.get(subscription.id) !== subscription) return;
     session.subscriptions.delete(subscription.id);
-    const load = session.credential ? this.#perPrincipal.get(session.credential.principalKey) : undefined;
-    if (load) load.subscriptions -= 1;
+    const principalKey = session.credential?.principalKey;
+    const load = principalKey ? this.#perPrincipal.get(principalKey) : undefined;
+    if (load) {
+      load.subscriptions -= 1;
+      this.#loadChanged(principalKey, load);
+    }
     this.subscriptionCount -= 1;
     for (const { key } of subscription.revocations ?? []) this.#unbind(key, subscription);
     this.#options.metrics.subscriptionEnded(session.transport);
@@ -335,6 +351,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       }
       load.connections += 1;
       load.subscriptions += session.subscriptions.size;
+      this.#loadChanged(credential.principalKey, load);
     }
     session.setCredential(credential);
     // Kept only where it is verified again: a token is the largest string a session would hold.
@@ -350,6 +367,12 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     if (!load) return;
     load.connections -= 1;
     if (load.connections <= 0) this.#perPrincipal.delete(credential.principalKey);
+    this.#loadChanged(credential.principalKey, load.connections > 0 ? load : undefined);
+  }
+
+  /** Tells the other processes, if any, what a principal now holds here. */
+  #loadChanged(principalKey: string | undefined, load: PrincipalLoad | undefined): void {
+    if (principalKey) this.#options.sharedLoads?.report(principalKey, load);
   }
 
   #bind(key: string, holder: Session<TPrincipal> | Subscription): void {
