@@ -11,6 +11,23 @@ const CENSOR = '[redacted]';
 /** What to log of a failure: libraries do not always throw Errors, so something readable whatever came. */
 export const errorMessage = (error: unknown): string => (error instanceof Error ? error.message : String(error));
 
+/**
+ * A warning that can come with every call while a dependency is away: logged
+ * at most once per `intervalMs`, with how many times it came since the last.
+ */
+export function throttledWarning(logger: Logger, event: string, intervalMs: number) {
+  let loggedAt = Number.NEGATIVE_INFINITY;
+  let times = 0;
+  return (fields: Record<string, unknown>): void => {
+    times += 1;
+    const now = performance.now();
+    if (now - loggedAt < intervalMs) return;
+    loggedAt = now;
+    logger.warn(event, { ...fields, times });
+    times = 0;
+  };
+}
+
 /** Field names whose values are never logged, at the top level and up to three objects deep. */
 const SECRET_KEYS = ['token', 'accessToken', 'refreshToken', 'password', 'authorization', 'Authorization'];
 const REDACT_PATHS = SECRET_KEYS.flatMap((key) => [key, `*.${key}`, `*.*.${key}`, `*.*.*.${key}`]);

@@ -5,7 +5,7 @@ import type { AnyTRPCRouter } from '@trpc/server';
 import { clientAddress } from './http/client-address';
 import { createTrpcHttp } from './http/trpc-http';
 import { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
-import { errorMessage, type Logger } from './logger';
+import { errorMessage, type Logger, throttledWarning } from './logger';
 import { noopMetrics, type TransportMetrics } from './observability/metrics';
 import type { Roster } from './roster/roster';
 import type { Authenticate } from './session/credential';
@@ -82,6 +82,8 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   const { logger, revocations } = options;
   const router = withConnectionRouter(options.router);
   const metrics = labelKnownPaths(options.metrics ?? noopMetrics, router);
+  // While Redis is away every sign-in and subscription would say so.
+  const loadsUnavailable = throttledWarning(logger, 'principal_loads.unavailable', 5_000);
   const sessions = new SessionRegistry<unknown>({
     authenticate: options.authenticate,
     limits,
@@ -93,7 +95,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
       options.roster &&
       new SharedPrincipalLoads({
         roster: options.roster,
-        onError: (error) => logger.warn('principal_loads.unavailable', { message: errorMessage(error) }),
+        onError: (error) => loadsUnavailable({ message: errorMessage(error) }),
       }),
   });
   const errorLogs = {

@@ -9,8 +9,18 @@ const reconnectDelay = (retries: number) => Math.min(50 * 2 ** retries, 2_000);
  * once, and its caller decides). Every failure goes to `onError`: an unheard
  * 'error' would crash the process.
  */
-export function redisClient(url: string, onError: (error: unknown) => void) {
-  const client = createClient({ url, disableOfflineQueue: true, socket: { reconnectStrategy: reconnectDelay } });
+export function redisClient(
+  url: string,
+  onError: (error: unknown) => void,
+  /** Shown in Redis's CLIENT LIST, so an operator can tell the connections apart. */
+  name?: string,
+) {
+  const client = createClient({
+    url,
+    name,
+    disableOfflineQueue: true,
+    socket: { reconnectStrategy: reconnectDelay },
+  });
   client.on('error', onError);
   return client;
 }

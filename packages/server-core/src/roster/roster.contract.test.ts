@@ -22,12 +22,13 @@ if (REDIS_URL) {
     // Keys of their own: runs sharing the Redis never see each other.
     const keyPrefix = `tether-test-${randomBytes(4).toString('hex')}:`;
     const errors: unknown[] = [];
-    const open = async (nodeId: string, ttlMs?: number) => {
+    const open = async (nodeId: string, ttlMs?: number, sweepMs?: number) => {
       const roster = await createRedisRoster({
         url: REDIS_URL,
         keyPrefix,
         nodeId,
         ttlMs,
+        sweepMs,
         onError: (e) => errors.push(e),
       });
       opened.push(roster);
@@ -85,6 +86,47 @@ if (REDIS_URL) {
         await raw.multi().del(`${keyPrefix}roster-node:stalled`).hDel(`${keyPrefix}roster:room`, 'stalled').exec();
         // Its next renewal (every 100 ms here) finds the key had lapsed, and writes what it holds again.
         await expect.poll(() => reader.others('room')).toEqual(['still here']);
+      } finally {
+        await raw.close();
+      }
+    });
+
+    it('counts nothing written before a reconnection, though Redis brings it back (a snapshot loaded at restart)', async () => {
+      const reader = await open('reader');
+      const a = await open('a');
+      await a.put('room', 'gone');
+      const raw = createClient({ url: REDIS_URL });
+      await raw.connect();
+      try {
+        const before = await raw.hGetAll(`${keyPrefix}roster:room`);
+        await a.put('room', null);
+        expect(await reader.others('room')).toEqual([]);
+        // Brought back as a snapshot would, then every connection dropped as a restart drops them.
+        await raw.hSet(`${keyPrefix}roster:room`, before);
+        expect(await reader.others('room')).toEqual(['gone']);
+        // Only this process's connection: the Redis may be shared with other suites.
+        const clients = (await raw.clientList()).filter((client) => client.name === `${keyPrefix}roster-a`);
+        expect(clients).toHaveLength(1);
+        await raw.clientKill({ filter: 'ID', id: Number(clients[0]?.id) });
+        // Said while the connection is down: held, and written with the rest once it is back.
+        await a.put('elsewhere', 'after').catch(() => {});
+        // The process came back under a new incarnation: what it held before counts for nothing.
+        await expect.poll(() => reader.others('elsewhere').catch(() => null)).toEqual(['after']);
+        expect(await reader.others('room')).toEqual([]);
+      } finally {
+        await raw.close();
+        // The dropped connections were reported, as they should be.
+        errors.splice(0);
+      }
+    });
+
+    it('clears the entries of a lapsed process that no reader comes to', async () => {
+      await open('sweeper', undefined, 50);
+      const raw = createClient({ url: REDIS_URL });
+      await raw.connect();
+      try {
+        await raw.hSet(`${keyPrefix}roster:forgotten`, 'crashed', 'incarnation "gone"');
+        await expect.poll(() => raw.exists(`${keyPrefix}roster:forgotten`)).toBe(0);
       } finally {
         await raw.close();
       }

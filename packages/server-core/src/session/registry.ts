@@ -157,6 +157,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
       }
     }
     this.#adopt(session, credential, token);
+    if (elsewhere) this.#options.sharedLoads?.admitted(credential.principalKey, elsewhere);
     return credential;
   }
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { Roster } from '../roster/roster';
 import { SharedPrincipalLoads } from './shared-principal-loads';
 
@@ -46,7 +46,11 @@ describe('SharedPrincipalLoads', () => {
       null,
     ]);
     const loads = new SharedPrincipalLoads({ roster, onError: () => {} });
-    expect(await loads.read('user:1')).toEqual({ connections: 3, subscriptions: 8 });
+    const elsewhere = await loads.read('user:1');
+    expect(elsewhere).toEqual({ connections: 3, subscriptions: 8 });
+    // Kept only for a principal admitted here: a refused sign-in leaves nothing behind.
+    expect(loads.cached('user:1')).toEqual({ connections: 0, subscriptions: 0 });
+    loads.admitted('user:1', elsewhere);
     expect(loads.cached('user:1')).toEqual({ connections: 3, subscriptions: 8 });
   });
 
@@ -69,27 +73,32 @@ describe('SharedPrincipalLoads', () => {
     ]);
   });
 
-  it('reads stale counts again in the background, one read at a time', async () => {
-    let answer = [{ connections: 1, subscriptions: 1 }];
-    let reads = 0;
-    const loads = new SharedPrincipalLoads({
-      roster: scriptedRoster(async () => {
-        reads += 1;
-        return answer;
-      }).roster,
-      refreshMs: 0,
-      onError: () => {},
-    });
-    await loads.read('user:1');
-    answer = [{ connections: 1, subscriptions: 7 }];
-    // Stale at once (refreshMs 0): both asks answer from what was read, and start one read between them.
-    expect(loads.cached('user:1').subscriptions).toBe(1);
-    expect(loads.cached('user:1').subscriptions).toBe(1);
-    await settled();
-    expect(reads).toBe(2);
-    expect(loads.cached('user:1').subscriptions).toBe(7);
-    // A principal gone from this process keeps nothing to refresh.
-    loads.report('user:1', undefined);
-    expect(loads.cached('user:1')).toEqual({ connections: 0, subscriptions: 0 });
+  it('counts nothing elsewhere once the counts are stale, and reads them again in the background, once', async () => {
+    vi.useFakeTimers({ toFake: ['performance'] });
+    try {
+      let reads = 0;
+      const loads = new SharedPrincipalLoads({
+        roster: scriptedRoster(async () => {
+          reads += 1;
+          return [{ connections: 1, subscriptions: 7 }];
+        }).roster,
+        refreshMs: 1_000,
+        onError: () => {},
+      });
+      loads.admitted('user:1', { connections: 1, subscriptions: 1 });
+      expect(loads.cached('user:1').subscriptions).toBe(1);
+      vi.advanceTimersByTime(1_000);
+      // Stale: the principal may have let go of them, or taken more; neither is trusted.
+      expect(loads.cached('user:1').subscriptions).toBe(0);
+      expect(loads.cached('user:1').subscriptions).toBe(0);
+      await settled();
+      expect(reads).toBe(1);
+      expect(loads.cached('user:1').subscriptions).toBe(7);
+      // A principal gone from this process keeps nothing to refresh.
+      loads.report('user:1', undefined);
+      expect(loads.cached('user:1')).toEqual({ connections: 0, subscriptions: 0 });
+    } finally {
+      vi.useRealTimers();
+    }
   });
 });

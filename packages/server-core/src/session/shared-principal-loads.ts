@@ -24,8 +24,8 @@ const scope = (principalKey: string) => `principal-load:${principalKey}`;
  * the per-principal caps hold over all of them. Every process puts its own
  * counts in the roster (the latest per principal, sent once per task however
  * often it changes); a sign-in reads the others' counts and waits for them,
- * a new subscription uses those last read and reads again in the background
- * when they are older than `refreshMs`. A roster that fails or is slow is
+ * and a new subscription uses those read within `refreshMs` (counting none
+ * elsewhere when they are older, and reading them again in the background). A roster that fails or is slow is
  * passed over: the caps then hold per process, loosened by the number of
  * processes, and a sign-in never hangs on Redis.
  */
@@ -55,42 +55,46 @@ export class SharedPrincipalLoads {
    * roster fails or does not answer in time: counts last read could be long
    * gone, and must not keep a principal out while Redis is away.
    */
-  async read(principalKey: string): Promise<PrincipalLoad> {
-    const load = await this.#readOthers(principalKey);
-    this.#others.set(principalKey, { load, readAt: performance.now(), reading: false });
-    return load;
-  }
-
-  /** The principal's counts on the other processes as last read; read again in the background when stale. */
-  cached(principalKey: string): PrincipalLoad {
-    const known = this.#others.get(principalKey);
-    if (!known) return NONE;
-    if (!known.reading && performance.now() - known.readAt >= this.#options.refreshMs) {
-      known.reading = true;
-      // A principal gone from this process meanwhile keeps no entry.
-      this.#readOthers(principalKey).then((load) => {
-        if (this.#others.get(principalKey) === known) {
-          this.#others.set(principalKey, { load, readAt: performance.now(), reading: false });
-        }
-      });
-    }
-    return known.load;
-  }
-
-  async #readOthers(principalKey: string): Promise<PrincipalLoad> {
+  read(principalKey: string): Promise<PrincipalLoad> {
     const { timeoutMs, roster, onError } = this.#options;
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<null>((resolve) => {
       timer = setTimeout(() => resolve(null), timeoutMs);
     });
-    try {
-      const values = await Promise.race([roster.others(scope(principalKey)), timedOut]);
-      if (values !== null) return sum(values);
-      onError(new Error(`the other processes' counts were not read within ${timeoutMs} ms`));
-    } catch (error) {
-      onError(error);
-    } finally {
-      clearTimeout(timer);
+    return Promise.race([roster.others(scope(principalKey)), timedOut])
+      .then((values) => {
+        if (values !== null) return sum(values);
+        onError(new Error(`the other processes' counts were not read within ${timeoutMs} ms`));
+        return NONE;
+      })
+      .catch((error: unknown) => {
+        onError(error);
+        return NONE;
+      })
+      .finally(() => clearTimeout(timer));
+  }
+
+  /** Keeps what a sign-in read of a principal it admitted, for the subscriptions that follow. */
+  admitted(principalKey: string, elsewhere: PrincipalLoad): void {
+    this.#others.set(principalKey, { load: elsewhere, readAt: performance.now(), reading: false });
+  }
+
+  /**
+   * The principal's counts on the other processes if read within
+   * `refreshMs`. Older counts are not trusted either way (the principal may
+   * have let go of them, or taken more): none is counted, and they are read
+   * again in the background for the next subscription.
+   */
+  cached(principalKey: string): PrincipalLoad {
+    const known = this.#others.get(principalKey);
+    if (!known) return NONE;
+    if (performance.now() - known.readAt < this.#options.refreshMs) return known.load;
+    if (!known.reading) {
+      known.reading = true;
+      this.read(principalKey).then((load) => {
+        // A principal gone from this process meanwhile keeps no entry.
+        if (this.#others.get(principalKey) === known) this.admitted(principalKey, load);
+      });
     }
     return NONE;
   }
