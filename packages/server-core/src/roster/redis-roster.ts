@@ -18,25 +18,32 @@ export interface RedisRosterOptions {
 }
 
 /**
- * Clears the fields that no live incarnation vouches for, in one step on the
- * Redis side: a check and a delete sent apart could delete the field of a
- * process that wrote itself back in between. KEYS[1]: the scope's hash;
- * ARGV[1]: the liveness keys' prefix.
+ * Reads a scope and clears the fields no live incarnation vouches for, in one
+ * step on the Redis side: read apart, a process's rewrite landing between the
+ * hash and its liveness would hide all its entries, and a check and a delete
+ * sent apart could delete a field written back in between. KEYS[1]: the
+ * scope's hash; ARGV[1]: the liveness keys' prefix; ARGV[2]: the reader's own
+ * node (left out of what is returned); ARGV[3]: 'read' to return the values.
  */
-const CLEAR_LAPSED = `
-for _, node in ipairs(redis.call('HKEYS', KEYS[1])) do
+const READ_LIVE = `
+if redis.call('TYPE', KEYS[1]).ok ~= 'hash' then return {} end
+local fields = redis.call('HGETALL', KEYS[1])
+local values = {}
+for i = 1, #fields, 2 do
+  local node, value = fields[i], fields[i + 1]
   local live = redis.call('GET', ARGV[1] .. node)
-  local value = redis.call('HGET', KEYS[1], node)
-  if not live or string.sub(value, 1, #live + 1) ~= live .. ' ' then redis.call('HDEL', KEYS[1], node) end
+  if live and string.sub(value, 1, #live + 1) == live .. ' ' then
+    if ARGV[3] == 'read' and node ~= ARGV[2] then values[#values + 1] = string.sub(value, #live + 2) end
+  else
+    redis.call('HDEL', KEYS[1], node)
+  end
 end
-return 0`;
+return values`;
 
 /** A field's value: the incarnation that wrote it, a space, then the value itself. */
 const written = (incarnation: string, text: string) => `${incarnation} ${text}`;
-/** The value of a field its process's current incarnation wrote; undefined for any other. */
-function vouchedFor(field: string, live: string | null): string | undefined {
-  return live !== null && field.startsWith(`${live} `) ? field.slice(live.length + 1) : undefined;
-}
+/** `text` matched literally by SCAN's MATCH. */
+const globEscape = (text: string) => text.replace(/[*?[\]\\]/g, '\\$&');
 
 /**
  * The roster across processes, in Redis. Each scope is a hash with one field
@@ -50,7 +57,7 @@ function vouchedFor(field: string, live: string | null): string | undefined {
  * it holds again: whatever Redis kept or brought back from before (a
  * snapshot loaded at restart, a replica promoted behind) counts for nothing,
  * including entries this process had taken back. Entries no reader comes to
- * again are cleared every `sweepMs`.
+ * again are cleared every `sweepMs`, by one process at a time.
  */
 export async function createRedisRoster(options: RedisRosterOptions): Promise<Roster> {
   const prefix = options.keyPrefix ?? 'tether:';
@@ -59,7 +66,11 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
   const scopeKey = (scope: string) => `${prefix}roster:${scope}`;
   const liveKey = (node: string) => `${prefix}roster-node:${node}`;
   const sweepMs = options.sweepMs ?? 60_000;
-  const client = redisClient(options.url, options.onError, `${prefix}roster-${nodeId}`);
+  const client = redisClient(options.url, options.onError, `${prefix}roster-${nodeId}`.replace(/\s/g, '_'));
+  const readLive = (scope: string, read: boolean) =>
+    client.eval(READ_LIVE, { keys: [scope], arguments: [liveKey(''), nodeId, read ? 'read' : ''] }) as Promise<
+      string[]
+    >;
   await client.connect();
   let incarnation = randomUUID();
 
@@ -67,8 +78,14 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
   const held = new Map<string, string>();
   /** Scopes taken back whose delete did not reach Redis: deleted again with the next rewrite, and on close. */
   const unsaid = new Set<string>();
-  /** A new incarnation, and everything held written under it in one transaction: readers see all of it or the old. */
+  /**
+   * A new incarnation, and everything held written under it in one
+   * transaction: readers see all of it or the old. The new incarnation is
+   * taken before the transaction lands, so that a failed one makes the next
+   * renewal find its liveness changed and write everything again.
+   */
   const rewrite = async () => {
+    if (!open) return;
     const next = randomUUID();
     const unsaidNow = [...unsaid];
     const transaction = client.multi();
@@ -81,34 +98,29 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
   };
   /** Renews liveness; if it had lapsed (a stall longer than the TTL), others may have cleared this process: write it all again. */
   const renew = async () => {
-    const previous = await client.set(liveKey(nodeId), incarnation, { PX: ttlMs, GET: true });
-    if (previous !== incarnation) await rewrite();
+    const sent = incarnation;
+    const previous = await client.set(liveKey(nodeId), sent, { PX: ttlMs, GET: true });
+    if (previous !== sent && sent === incarnation) await rewrite();
   };
-  /** Clears lapsed entries from every scope, a batch of keys at a time. */
+  /** Clears lapsed entries from every scope, a batch of keys at a time, if no other process is sweeping this round. */
   const sweep = async () => {
-    for await (const keys of client.scanIterator({ MATCH: scopeKey('*'), COUNT: 500 })) {
-      for (const key of keys) await client.eval(CLEAR_LAPSED, { keys: [key], arguments: [liveKey('')] });
+    const lease = await client.set(`${prefix}roster-sweep`, nodeId, { NX: true, PX: sweepMs });
+    if (lease === null) return;
+    for await (const keys of client.scanIterator({ MATCH: `${globEscape(`${prefix}roster:`)}*`, COUNT: 500 })) {
+      for (const key of keys) {
+        if (!open) return;
+        await readLive(key, false);
+      }
     }
   };
-  await client.set(liveKey(nodeId), incarnation, { PX: ttlMs });
   let open = true;
+  await client.set(liveKey(nodeId), incarnation, { PX: ttlMs });
   client.on('ready', () => {
     // After the first connect, every 'ready' is a reconnection: Redis may have restarted empty.
     if (open) rewrite().catch(options.onError);
   });
-  const renewal = setInterval(() => renew().catch(options.onError), Math.max(1, Math.floor(ttlMs / 3)));
-  renewal.unref();
-  let sweeping = false;
-  const sweeper = setInterval(() => {
-    if (sweeping) return;
-    sweeping = true;
-    sweep()
-      .catch(options.onError)
-      .finally(() => {
-        sweeping = false;
-      });
-  }, sweepMs);
-  sweeper.unref();
+  const renewal = everyNowAndThen(renew, Math.max(1, Math.floor(ttlMs / 3)), options.onError);
+  const sweeper = everyNowAndThen(sweep, sweepMs, options.onError);
 
   return {
     async put(scope, value) {
@@ -125,17 +137,10 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
       await client.hSet(scopeKey(scope), nodeId, written(incarnation, text));
     },
     async others(scope) {
-      const fields = await client.hGetAll(scopeKey(scope));
-      const nodes = Object.keys(fields).filter((node) => node !== nodeId);
-      if (nodes.length === 0) return [];
-      const live = await client.mGet(nodes.map(liveKey));
-      const values = nodes.map((node, i) => vouchedFor(fields[node] as string, live[i] ?? null));
       // Entries no live incarnation vouches for (a process that stopped renewing, or one from before a
       // reconnection) are cleared by whoever reads them first.
-      if (values.includes(undefined)) {
-        client.eval(CLEAR_LAPSED, { keys: [scopeKey(scope)], arguments: [liveKey('')] }).catch(options.onError);
-      }
-      return values.filter((value) => value !== undefined).map((value) => superjson.parse(value));
+      const values = await readLive(scopeKey(scope), true);
+      return values.map((value) => superjson.parse(value));
     },
     async close() {
       open = false;
@@ -151,4 +156,20 @@ export async function createRedisRoster(options: RedisRosterOptions): Promise<Ro
       await client.close().catch(() => {});
     },
   };
+}
+
+/** Runs `task` every `intervalMs`, never two at once (a slow Redis does not pile them up); failures go to `onError`. */
+function everyNowAndThen(task: () => Promise<void>, intervalMs: number, onError: (error: unknown) => void) {
+  let running = false;
+  const timer = setInterval(() => {
+    if (running) return;
+    running = true;
+    task()
+      .catch(onError)
+      .finally(() => {
+        running = false;
+      });
+  }, intervalMs);
+  timer.unref();
+  return timer;
 }

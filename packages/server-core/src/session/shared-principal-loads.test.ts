@@ -73,7 +73,7 @@ describe('SharedPrincipalLoads', () => {
     ]);
   });
 
-  it('counts nothing elsewhere once the counts are stale, and reads them again in the background, once', async () => {
+  it('reads stale counts again in the background, once, and trusts none past their maximum age', async () => {
     vi.useFakeTimers({ toFake: ['performance'] });
     try {
       let reads = 0;
@@ -83,16 +83,23 @@ describe('SharedPrincipalLoads', () => {
           return [{ connections: 1, subscriptions: 7 }];
         }).roster,
         refreshMs: 1_000,
+        maxAgeMs: 10_000,
         onError: () => {},
       });
       loads.admitted('user:1', { connections: 1, subscriptions: 1 });
       expect(loads.cached('user:1').subscriptions).toBe(1);
       vi.advanceTimersByTime(1_000);
-      // Stale: the principal may have let go of them, or taken more; neither is trusted.
-      expect(loads.cached('user:1').subscriptions).toBe(0);
-      expect(loads.cached('user:1').subscriptions).toBe(0);
+      // Stale: still counted, and read again for the next subscription, by one read however many ask.
+      expect(loads.cached('user:1').subscriptions).toBe(1);
+      expect(loads.cached('user:1').subscriptions).toBe(1);
       await settled();
       expect(reads).toBe(1);
+      expect(loads.cached('user:1').subscriptions).toBe(7);
+      // Too old to trust (the principal may long have let go of them): none is counted while they are read again.
+      vi.advanceTimersByTime(10_000);
+      expect(loads.cached('user:1').subscriptions).toBe(0);
+      await settled();
+      expect(reads).toBe(2);
       expect(loads.cached('user:1').subscriptions).toBe(7);
       // A principal gone from this process keeps nothing to refresh.
       loads.report('user:1', undefined);

@@ -12,6 +12,8 @@ export interface SharedPrincipalLoadsOptions {
   timeoutMs?: number;
   /** How old the other processes' counts may be before a subscription reads them again (in the background). @default 1_000 */
   refreshMs?: number;
+  /** Counts older than this are not trusted at all (the principal may have let go of them): none is counted. @default 10_000 */
+  maxAgeMs?: number;
   /** A roster failure: reported, never thrown (the caps then hold per process). */
   onError(error: unknown): void;
 }
@@ -24,8 +26,9 @@ const scope = (principalKey: string) => `principal-load:${principalKey}`;
  * the per-principal caps hold over all of them. Every process puts its own
  * counts in the roster (the latest per principal, sent once per task however
  * often it changes); a sign-in reads the others' counts and waits for them,
- * and a new subscription uses those read within `refreshMs` (counting none
- * elsewhere when they are older, and reading them again in the background). A roster that fails or is slow is
+ * and a new subscription uses those last read, reading them again in the
+ * background when they are older than `refreshMs` (and counting none
+ * elsewhere when they are older than `maxAgeMs`). A roster that fails or is slow is
  * passed over: the caps then hold per process, loosened by the number of
  * processes, and a sign-in never hangs on Redis.
  */
@@ -37,7 +40,7 @@ export class SharedPrincipalLoads {
   #writeScheduled = false;
 
   constructor(options: SharedPrincipalLoadsOptions) {
-    this.#options = { timeoutMs: 250, refreshMs: 1_000, ...options };
+    this.#options = { timeoutMs: 250, refreshMs: 1_000, maxAgeMs: 10_000, ...options };
   }
 
   /** Records what `principalKey` now holds on this process (undefined: nothing), for the others to read. */
@@ -80,23 +83,23 @@ export class SharedPrincipalLoads {
   }
 
   /**
-   * The principal's counts on the other processes if read within
-   * `refreshMs`. Older counts are not trusted either way (the principal may
-   * have let go of them, or taken more): none is counted, and they are read
-   * again in the background for the next subscription.
+   * The principal's counts on the other processes as last read, read again
+   * in the background for the next subscription once older than
+   * `refreshMs`. Counts older than `maxAgeMs` are not trusted (the principal
+   * may long have let go of them): none is counted.
    */
   cached(principalKey: string): PrincipalLoad {
     const known = this.#others.get(principalKey);
     if (!known) return NONE;
-    if (performance.now() - known.readAt < this.#options.refreshMs) return known.load;
-    if (!known.reading) {
+    const age = performance.now() - known.readAt;
+    if (age >= this.#options.refreshMs && !known.reading) {
       known.reading = true;
       this.read(principalKey).then((load) => {
         // A principal gone from this process meanwhile keeps no entry.
         if (this.#others.get(principalKey) === known) this.admitted(principalKey, load);
       });
     }
-    return NONE;
+    return age < this.#options.maxAgeMs ? known.load : NONE;
   }
 
   #write(): void {
