@@ -18,6 +18,7 @@ await build({
   logLevel: 'warning',
 });
 
-// PGlite's worker thread is plain JavaScript, loaded by URL beside the bundle.
+// Worker threads (PGlite's, password hashing's) are plain JavaScript, loaded by URL beside the bundle.
 mkdirSync('dist', { recursive: true });
 copyFileSync('../../packages/server-core/src/store/pglite-worker.mjs', 'dist/pglite-worker.mjs');
+copyFileSync('src/chat/password-worker.mjs', 'dist/password-worker.mjs');

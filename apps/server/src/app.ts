@@ -23,6 +23,7 @@ import { createAccessTokens } from './chat/access-tokens';
 import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
+import { createPasswordHasher } from './chat/passwords';
 import { createSignInLimits } from './chat/sign-in-limits';
 import type { Config } from './config';
 import { openFanOut } from './fan-out';
@@ -99,6 +100,7 @@ export async function startServer(
   });
   await revocations.start();
   const metrics = createMetrics();
+  const passwords = createPasswordHasher(config.passwordHashing, () => metrics.limitExceeded('password_hashing'));
   const chat = createChatServices({
     store,
     writes,
@@ -113,6 +115,7 @@ export async function startServer(
       redis: fanOut.counters ?? undefined,
       onRefused: (limit) => metrics.limitExceeded(limit),
     }),
+    passwords,
   });
   const authenticate = createAuthenticator({
     accessTokens,
@@ -131,6 +134,8 @@ export async function startServer(
     heartbeat: config.heartbeat,
     allowedOrigins: config.allowedOrigins,
     trustedProxies: config.trustedProxies,
+    // A sign-in or sign-up while the password queue is full is refused before its request is even parsed.
+    refuseForNow: (path) => (path === 'auth.signIn' || path === 'auth.signUp' ? passwords.busy() : null),
   });
   core.onRevoked(authenticate.forget);
   const http = createServer(
@@ -172,6 +177,7 @@ export async function startServer(
         http.closeAllConnections();
         await new Promise((resolve) => http.close(resolve));
         await fanOut.close();
+        await passwords.close();
         await store.close();
         logger.info('server.stopped');
       })();

@@ -1,4 +1,5 @@
 import type { Heartbeat, Limits, LogLevel } from '@tether/server-core';
+import type { PasswordHashingSettings } from './chat/passwords';
 import type { SignInLimitSettings } from './chat/sign-in-limits';
 
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '@tether/server-core';
@@ -28,6 +29,8 @@ export interface Config {
   limits: Limits;
   /** Sign-in and sign-up attempts, across every process when Redis is set. */
   signIn: SignInLimitSettings;
+  /** How many password hashes run at once, and how many may wait, per process. */
+  passwordHashing: PasswordHashingSettings;
   heartbeat: Heartbeat;
   /** Load balancers whose `X-Forwarded-For` names the client, for per-address limits. */
   trustedProxies: string[];

@@ -3,6 +3,7 @@ import type { Limits } from '@tether/server-core';
 import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
 import { DEFAULT_SERVICE_TOKEN_RECHECK_MS } from './chat/authenticate';
+import { DEFAULT_PASSWORD_HASHING } from './chat/passwords';
 import {
   type Config,
   DEFAULT_DATABASE,
@@ -52,6 +53,8 @@ const envSchema = z.object({
   TETHER_SIGN_INS_PER_MINUTE: int(DEFAULT_SIGN_IN.perAddressPerMinute),
   TETHER_SIGN_IN_FAILURES_PER_USERNAME_AND_ADDRESS: int(DEFAULT_SIGN_IN.failuresPerUsernameAndAddress),
   TETHER_SIGN_IN_FAILURES_PER_USERNAME: int(DEFAULT_SIGN_IN.failuresPerUsername),
+  TETHER_PASSWORD_HASHES_AT_ONCE: int(DEFAULT_PASSWORD_HASHING.atOnce),
+  TETHER_PASSWORD_HASHES_WAITING: int(DEFAULT_PASSWORD_HASHING.waiting),
   TETHER_SERVICE_TOKEN_RECHECK_SECONDS: int(DEFAULT_SERVICE_TOKEN_RECHECK_MS / 1000),
   HOST: z.string().default('127.0.0.1'),
   PORT: int(3000),
@@ -111,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
       failuresPerUsernameAndAddress: e.TETHER_SIGN_IN_FAILURES_PER_USERNAME_AND_ADDRESS,
       failuresPerUsername: e.TETHER_SIGN_IN_FAILURES_PER_USERNAME,
     },
+    passwordHashing: { atOnce: e.TETHER_PASSWORD_HASHES_AT_ONCE, waiting: e.TETHER_PASSWORD_HASHES_WAITING },
     serviceTokenRecheckMs: e.TETHER_SERVICE_TOKEN_RECHECK_SECONDS * 1000,
     heartbeat: { pingAfterMs: e.TETHER_PING_AFTER_MS, terminateAfterMs: e.TETHER_TERMINATE_AFTER_MS },
     database: {

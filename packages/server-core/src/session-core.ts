@@ -1,6 +1,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { CloseCode, type ConnectionHealth, type WithConnectionRouter, withConnectionRouter } from '@tether/protocol';
+import {
+  CloseCode,
+  type ConnectionHealth,
+  type RetryLaterError,
+  type WithConnectionRouter,
+  withConnectionRouter,
+} from '@tether/protocol';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { clientAddress } from './http/client-address';
 import { createTrpcHttp } from './http/trpc-http';
@@ -41,6 +47,13 @@ export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
   allowedOrigins?: readonly string[];
   /** Peers whose `X-Forwarded-For` names the client (a load balancer's addresses). */
   trustedProxies?: readonly string[];
+  /**
+   * Calls to refuse for now whatever their input (a procedure whose queue is
+   * full), asked before an HTTP request is parsed: a flood of them then costs
+   * next to nothing. The procedure must refuse by itself as well; this only
+   * makes the refusal cheap.
+   */
+  refuseForNow?(path: string): RetryLaterError | null;
 }
 
 export interface SessionCore<TRouter extends AnyTRPCRouter> {
@@ -121,6 +134,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   });
   const http = createTrpcHttp({
     ...shared,
+    refuseForNow: options.refuseForNow,
     authenticate: options.authenticate as Authenticate<unknown>,
     onCallError: (error, path, type) => errorLogs[type === 'subscription' ? 'sse' : 'http']({ error, path, type }),
   });

@@ -94,6 +94,7 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
       TETHER_SHUTDOWN_DRAIN_MS: '200',
       // Tests sign many people up from one address; the sign-in limit has tests of its own that set it.
       TETHER_SIGN_INS_PER_MINUTE: '100000',
+      TETHER_PASSWORD_HASHES_WAITING: '100000',
       TETHER_WEB_ROOT: WEB_ROOT,
       LOG_LEVEL: 'info',
       ...options.env,

@@ -36,7 +36,8 @@ process.on('SIGUSR2', () => {
 });
 
 const profileDir = process.env.TETHER_BENCH_CPU_PROFILE_DIR;
-if (profileDir) {
+// The main thread only: worker threads (the embedded store's) load this file too, and would write over its profile.
+if (profileDir && require('node:worker_threads').isMainThread) {
   const { Session } = require('node:inspector');
   const session = new Session();
   session.connect();

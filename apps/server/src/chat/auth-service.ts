@@ -4,7 +4,7 @@ import type { GroupCommit, Queryable, RevocationLog, Store } from '@tether/serve
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { AccessTokens } from './access-tokens';
-import { DECOY_PASSWORD_HASH, hashPassword, verifyPassword } from './passwords';
+import type { PasswordHasher } from './passwords';
 import type { SignInLimits } from './sign-in-limits';
 
 interface UserRow {
@@ -46,6 +46,8 @@ export interface AuthServiceOptions {
   /** Ends open sessions bound to a revocation key, on every server process, once the write commits. */
   revocations: Pick<RevocationLog, 'record'>;
   signInLimits: SignInLimits;
+  /** Hashes and checks passwords a few at a time, so sign-ins cannot take every core. */
+  passwords: PasswordHasher;
 }
 
 /** Sign-up, sign-in and rotating refresh tokens. A reused refresh token revokes its whole family. */
@@ -56,6 +58,7 @@ export function createAuthService({
   refreshTokenTtlDays,
   revocations,
   signInLimits,
+  passwords,
 }: AuthServiceOptions): Services['auth'] {
   /** Records a new refresh token for `user` in `tx`. */
   async function openSession(tx: Queryable, user: User, familyId: string): Promise<SessionOpened> {
@@ -78,7 +81,7 @@ export function createAuthService({
   return {
     async signUp({ username, password }, { address }) {
       await signInLimits.admitSignUp(address);
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hash(password);
       try {
         const opened = await writes.run(async (tx) => {
           const [admin] = await tx.query('SELECT 1 FROM users WHERE is_admin LIMIT 1');
@@ -106,9 +109,11 @@ export function createAuthService({
     async signIn({ username, password }, { address }) {
       // A wrong password is counted whether the username exists or not: the limit must not tell which ones do.
       const granted = await signInLimits.admitSignIn(address, username);
-      const [row] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
-      const valid = await verifyPassword(password, row?.password_hash ?? (await DECOY_PASSWORD_HASH));
-      if (!row || !valid) throw unauthorized('wrong username or password');
+      const row = await passwords.check(password, async () => {
+        const [found] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
+        return found && { hash: found.password_hash, found };
+      });
+      if (!row) throw unauthorized('wrong username or password');
       await granted.passwordWasRight();
       return withAccessToken(await writes.run((tx) => openSession(tx, toUser(row), randomUUID())));
     },

@@ -3,6 +3,7 @@ import type { Bus, GroupCommit, RevocationLog, Roster, Store } from '@tether/ser
 import type { AccessTokens } from './access-tokens';
 import { createAuthService } from './auth-service';
 import { createMessagesService } from './messages-service';
+import type { PasswordHasher } from './passwords';
 import { createPresence } from './presence';
 import { createRoomEventLog } from './room-events';
 import { createRoomsService } from './rooms-service';
@@ -26,16 +27,25 @@ export interface ChatServicesOptions {
   revocations: Pick<RevocationLog, 'record'>;
   /** Sign-in and sign-up attempts per address and wrong passwords per username. */
   signInLimits: SignInLimits;
+  passwords: PasswordHasher;
 }
 
 /** The chat domain: everything in `Services`. */
 export function createChatServices(options: ChatServicesOptions): Services {
-  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revocations, signInLimits } = options;
+  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revocations, signInLimits, passwords } = options;
   const recheckMs = options.recheckMs ?? null;
   const events = createRoomEventLog(store, bus, { headCheckMs: recheckMs });
   const presence = createPresence(bus, { roster: options.roster, recheckMs, onError: options.onFanOutError });
   return {
-    auth: createAuthService({ store, writes, accessTokens, refreshTokenTtlDays, revocations, signInLimits }),
+    auth: createAuthService({
+      store,
+      writes,
+      accessTokens,
+      refreshTokenTtlDays,
+      revocations,
+      signInLimits,
+      passwords,
+    }),
     rooms: createRoomsService({ store, writes, events, presence, revocations }),
     messages: createMessagesService({ store, writes, events, presence }),
     tokens: createTokensService({ store, writes, events, revocations }),

@@ -12,6 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeEngines } from '../../test/helpers/test-stores';
 import { createAccessTokens } from './access-tokens';
 import { createChatServices } from './chat-services';
+import { createPasswordHasher } from './passwords';
 import { roomStreamId } from './room-events';
 import { createSignInLimits } from './sign-in-limits';
 
@@ -53,6 +54,7 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
         failuresPerUsernameAndAddress: 10,
         failuresPerUsername: 100,
       }),
+      passwords: createPasswordHasher({ atOnce: 1, waiting: 100 }),
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' }, caller);
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };

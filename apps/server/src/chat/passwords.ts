@@ -1,25 +1,24 @@
-import { randomBytes, type ScryptOptions, scrypt, timingSafeEqual } from 'node:crypto';
+import { randomBytes, type ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { RetryLaterError } from '@tether/protocol';
+import { TRPCError } from '@trpc/server';
+import PQueue from 'p-queue';
 
 /** scrypt cost: 2^15 x 8 x 1 uses 32 MiB per hash, memory-hard as OWASP recommends. */
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
 const KEY_LENGTH = 32;
 
-function derive(password: string, salt: Buffer, params: ScryptOptions): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scrypt(password.normalize('NFKC'), salt, KEY_LENGTH, params, (error, key) =>
-      error ? reject(error) : resolve(key),
-    );
-  });
-}
+type Derive = (password: string, salt: Buffer, params: ScryptOptions) => Promise<Buffer>;
 
 /** `scrypt$N$r$p$salt$hash`, so the cost can rise later without breaking stored hashes. */
-export async function hashPassword(password: string): Promise<string> {
+async function hashPassword(derive: Derive, password: string): Promise<string> {
   const salt = randomBytes(16);
   const key = await derive(password, salt, PARAMS);
   return ['scrypt', PARAMS.N, PARAMS.r, PARAMS.p, salt.toString('base64url'), key.toString('base64url')].join('$');
 }
 
-export async function verifyPassword(password: string, stored: string): Promise<boolean> {
+async function verifyPassword(derive: Derive, password: string, stored: string): Promise<boolean> {
   const [scheme, n, r, p, salt, hash] = stored.split('$');
   if (scheme !== 'scrypt' || !salt || !hash) return false;
   const expected = Buffer.from(hash, 'base64url');
@@ -32,5 +31,146 @@ export async function verifyPassword(password: string, stored: string): Promise<
   return key.length === expected.length && timingSafeEqual(key, expected);
 }
 
-/** A hash to verify against when the user does not exist, so timing does not reveal usernames. */
-export const DECOY_PASSWORD_HASH = hashPassword('decoy password, never matches');
+/**
+ * A thread of its own (password-worker.mjs, at the lowest priority) that
+ * derives one key at a time; started on first use, and again if it dies.
+ * Unreferenced: it never keeps the process alive.
+ */
+function hashingThread(): { derive: Derive; close(): Promise<void> } {
+  let worker: Worker | null = null;
+  let nextId = 0;
+  const waiting = new Map<number, { resolve(key: Buffer): void; reject(error: Error): void }>();
+  const failAll = (error: Error) => {
+    for (const pending of waiting.values()) pending.reject(error);
+    waiting.clear();
+    worker = null;
+  };
+  const start = () => {
+    const started = new Worker(new URL('./password-worker.mjs', import.meta.url));
+    started.unref();
+    started.on('message', ({ id, key, error }: { id: number; key?: Uint8Array; error?: string }) => {
+      const pending = waiting.get(id);
+      waiting.delete(id);
+      if (key) pending?.resolve(Buffer.from(key));
+      else pending?.reject(new Error(error ?? 'the key was not derived'));
+    });
+    started.on('error', failAll);
+    started.on('exit', () => failAll(new Error('the password hashing thread stopped')));
+    return started;
+  };
+  return {
+    derive(password, salt, params) {
+      worker ??= start();
+      const id = nextId++;
+      const running = worker;
+      return new Promise((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        running.postMessage({ id, password: password.normalize('NFKC'), salt, keyLength: KEY_LENGTH, params });
+      });
+    },
+    async close() {
+      await worker?.terminate();
+    },
+  };
+}
+
+export interface PasswordHashingSettings {
+  /** Hashes computed at once: each takes a core for tens of milliseconds. */
+  atOnce: number;
+  /** Hashes waiting their turn; past this a sign-in or sign-up is refused with TOO_MANY_REQUESTS. */
+  waiting: number;
+}
+
+/** Half the cores (at least one): the other half stays with the event loop, and everyone else's calls. */
+export const DEFAULT_PASSWORD_HASHING: PasswordHashingSettings = {
+  atOnce: Math.max(1, Math.floor(availableParallelism() / 2)),
+  waiting: 32,
+};
+
+export interface PasswordHasher {
+  hash(password: string): Promise<string>;
+  /** Why a hash asked for now would be refused (the queue is full), or null. */
+  busy(): RetryLaterError | null;
+  /** Stops the hashing threads; the work they had fails. */
+  close(): Promise<void>;
+  /**
+   * Finds who is signing in and checks `password` against their stored hash
+   * (against a decoy when there is nobody: the same work either way), and
+   * gives back who it was when the password is right. The lookup waits its
+   * turn too: a flood of attempts would otherwise queue as many reads in the
+   * store, ahead of everyone else's.
+   */
+  check<T>(password: string, find: () => Promise<{ hash: string; found: T } | undefined>): Promise<T | undefined>;
+}
+
+/**
+ * Password hashing that cannot starve the server: scrypt keeps a core busy
+ * for each hash, so a flood of sign-ins would take every core (and, on
+ * libuv's threadpool, the threads that token checks and file reads need).
+ * Hashes run `atOnce` at a time, each on a thread of its own at the lowest
+ * priority; a few more wait; past that the caller is told to retry in a
+ * second, at the cost of no work.
+ */
+export function createPasswordHasher(
+  settings: PasswordHashingSettings,
+  onRefused: () => void = () => {},
+): PasswordHasher {
+  const queue = new PQueue({ concurrency: Math.max(1, settings.atOnce) });
+  // One thread per hash at once; a task takes whichever is free (there always is one: the queue sees to it).
+  const threads = Array.from({ length: queue.concurrency }, hashingThread);
+  const free = [...threads];
+  const onAThread: Derive = async (password, salt, params) => {
+    const thread = free.pop();
+    if (!thread) throw new Error('no hashing thread free: the queue runs no more than there are threads');
+    const startedAt = performance.now();
+    try {
+      return await thread.derive(password, salt, params);
+    } finally {
+      free.push(thread);
+      hashMs = 0.8 * hashMs + 0.2 * (performance.now() - startedAt);
+    }
+  };
+  /** How long a hash takes here, on average (a moving one), for a fair time to come back. */
+  let hashMs = 100;
+  const busy = (): RetryLaterError | null => {
+    if (queue.pending < queue.concurrency || queue.size < settings.waiting) return null;
+    const seconds = Math.max(1, Math.ceil(((queue.size + queue.pending) * hashMs) / queue.concurrency / 1000));
+    return new RetryLaterError(seconds * 1000, `the server is busy checking passwords: try again in ${seconds} s`);
+  };
+  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+    const later = busy();
+    if (later) {
+      onRefused();
+      return Promise.reject(new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later }));
+    }
+    return queue.add(work);
+  };
+  // A hash to verify against when the user does not exist, so timing does not reveal usernames; made on first need.
+  let decoy: Promise<string> | undefined;
+  return {
+    hash: (password) => inTurn(() => hashPassword(onAThread, password)),
+    check(password, find) {
+      return inTurn(async () => {
+        const stored = await find();
+        if (!stored) {
+          decoy ??= hashPassword(onAThread, 'decoy password, never matches').catch((error: unknown) => {
+            decoy = undefined;
+            throw error;
+          });
+          await verifyPassword(onAThread, password, await decoy);
+          return undefined;
+        }
+        return (await verifyPassword(onAThread, password, stored.hash)) ? stored.found : undefined;
+      });
+    },
+    busy() {
+      const later = busy();
+      if (later) onRefused();
+      return later;
+    },
+    async close() {
+      queue.clear();
+      await Promise.all(threads.map((thread) => thread.close()));
+    },
+  };
+}

@@ -36,6 +36,8 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     trustedProxies: [],
     // Tests sign many people up from one address; the sign-in limits have tests of their own.
     signIn: { perAddressPerMinute: 100_000, failuresPerUsernameAndAddress: 10, failuresPerUsername: 100 },
+    // Tests sign people up many at once; the queue's own limit is tested with a server of its own.
+    passwordHashing: { atOnce: 1, waiting: 100_000 },
     serviceTokenRecheckMs: 60_000,
     tokenSecret: randomBytes(32).toString('base64url'),
     accessTokenTtlSeconds: 900,

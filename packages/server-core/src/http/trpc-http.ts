@@ -20,6 +20,8 @@ export interface TrpcHttpOptions {
   metrics: TransportMetrics;
   onCallError(error: TRPCError, path: string | undefined, type: string): void;
   onLimit(session: Session<unknown> | null, code: CloseCode): void;
+  /** Calls the app would refuse for now whatever their input (see `SessionCoreOptions.refuseForNow`). */
+  refuseForNow?(path: string): RetryLaterError | null;
 }
 
 /** A plain HTTP request's session: never registered, it lives as long as the request. */
@@ -186,6 +188,13 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
           message: `at most ${limits.maxCallsPerFrame} calls per batch`,
         });
         return sendTrpcError(res, router, error, refusals);
+      }
+      // Refused at the door, for the price of no parsing: what the app would refuse anyway (a full queue).
+      const later = options.refuseForNow && paths.map(options.refuseForNow).find((refusal) => refusal !== null);
+      if (later) {
+        const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later });
+        const retryAfter = String(Math.max(1, Math.ceil(later.retryAfterMs / 1000)));
+        return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfter });
       }
       const procedure = router._def.procedures[path] as { _def?: { type?: string } } | undefined;
       if (!batch && req.method === 'GET' && procedure?._def?.type === 'subscription') {
