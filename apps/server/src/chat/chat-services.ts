@@ -32,20 +32,12 @@ export interface ChatServicesOptions {
 
 /** The chat domain: everything in `Services`. */
 export function createChatServices(options: ChatServicesOptions): Services {
-  const { store, writes, bus, accessTokens, refreshTokenTtlDays, revocations, signInLimits, passwords } = options;
+  const { store, writes, bus, revocations } = options;
   const recheckMs = options.recheckMs ?? null;
   const events = createRoomEventLog(store, bus, { headCheckMs: recheckMs });
   const presence = createPresence(bus, { roster: options.roster, recheckMs, onError: options.onFanOutError });
   return {
-    auth: createAuthService({
-      store,
-      writes,
-      accessTokens,
-      refreshTokenTtlDays,
-      revocations,
-      signInLimits,
-      passwords,
-    }),
+    auth: createAuthService(options),
     rooms: createRoomsService({ store, writes, events, presence, revocations }),
     messages: createMessagesService({ store, writes, events, presence }),
     tokens: createTokensService({ store, writes, events, revocations }),
