@@ -136,6 +136,7 @@ export async function startServer(
     trustedProxies: config.trustedProxies,
     // A sign-in or sign-up while the password queue is full is refused before its request is even parsed.
     refuseForNow: (path) => (path === 'auth.signIn' || path === 'auth.signUp' ? passwords.busy() : null),
+    onRefusedForNow: () => metrics.limitExceeded('password_hashing'),
   });
   core.onRevoked(authenticate.forget);
   const http = createServer(

@@ -54,6 +54,8 @@ export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
    * makes the refusal cheap.
    */
   refuseForNow?(path: string): RetryLaterError | null;
+  /** Told of each HTTP request `refuseForNow` refused (for counting). */
+  onRefusedForNow?(): void;
 }
 
 export interface SessionCore<TRouter extends AnyTRPCRouter> {
@@ -135,6 +137,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   const http = createTrpcHttp({
     ...shared,
     refuseForNow: options.refuseForNow,
+    onRefusedForNow: options.onRefusedForNow,
     authenticate: options.authenticate as Authenticate<unknown>,
     onCallError: (error, path, type) => errorLogs[type === 'subscription' ? 'sse' : 'http']({ error, path, type }),
   });

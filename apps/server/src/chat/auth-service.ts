@@ -80,6 +80,8 @@ export function createAuthService({
 
   return {
     async signUp({ username, password }, { address }) {
+      // Before anything is counted or read: a refusal for a busy server must cost the caller nothing.
+      passwords.refuseIfBusy();
       await signInLimits.admitSignUp(address);
       const passwordHash = await passwords.hash(password);
       try {
@@ -107,14 +109,21 @@ export function createAuthService({
     },
 
     async signIn({ username, password }, { address }) {
+      // Before anything is counted or read: a refusal for a busy server must cost the caller nothing.
+      passwords.refuseIfBusy();
       // A wrong password is counted whether the username exists or not: the limit must not tell which ones do.
       const granted = await signInLimits.admitSignIn(address, username);
-      const row = await passwords.check(password, async () => {
-        const [found] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
-        return found && { hash: found.password_hash, found };
-      });
+      const [stored] = await store.query<UserRow>('SELECT * FROM users WHERE username = $1', [username]);
+      let row: UserRow | undefined;
+      try {
+        row = await passwords.check(password, stored && { hash: stored.password_hash, found: stored });
+      } catch (error) {
+        // Refused for a busy server after all (the queue filled meanwhile): no password was tried.
+        await granted.notAWrongPassword();
+        throw error;
+      }
       if (!row) throw unauthorized('wrong username or password');
-      await granted.passwordWasRight();
+      await granted.notAWrongPassword();
       return withAccessToken(await writes.run((tx) => openSession(tx, toUser(row), randomUUID())));
     },
 

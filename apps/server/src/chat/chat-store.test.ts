@@ -12,7 +12,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeEngines } from '../../test/helpers/test-stores';
 import { createAccessTokens } from './access-tokens';
 import { createChatServices } from './chat-services';
-import { createPasswordHasher } from './passwords';
+import { createPasswordHasher, type PasswordHasher } from './passwords';
 import { roomStreamId } from './room-events';
 import { createSignInLimits } from './sign-in-limits';
 
@@ -32,6 +32,7 @@ async function deadlockCount(store: Store): Promise<number> {
 describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engine) => {
   let store: Store;
   let chat: Services;
+  let passwords: PasswordHasher;
   let alice: Principal;
   let roomId: string;
 
@@ -42,6 +43,7 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
     // No sessions are open in these tests: revocations are recorded, with no one to reach.
     const revocations = createRevocationLog({ store, writes, bus, recheckMs: null, onError: () => {} });
     await revocations.start();
+    passwords = createPasswordHasher({ atOnce: 1, waiting: 100 });
     chat = createChatServices({
       store,
       writes,
@@ -54,13 +56,14 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
         failuresPerUsernameAndAddress: 10,
         failuresPerUsername: 100,
       }),
-      passwords: createPasswordHasher({ atOnce: 1, waiting: 100 }),
+      passwords,
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' }, caller);
     alice = { kind: 'user', userId: session.user.id, username: 'alice' };
     roomId = (await chat.rooms.create(alice, { name: 'general', visibility: 'public' }, null)).id;
   });
   afterEach(async () => {
+    await passwords.close();
     await store.close();
   });
 

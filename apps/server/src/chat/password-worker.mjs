@@ -6,11 +6,15 @@ import { scryptSync } from 'node:crypto';
 import { setPriority } from 'node:os';
 import { parentPort } from 'node:worker_threads';
 
-try {
-  // On Linux the nice value is a thread's own, and 0 names the calling thread: the event loop keeps its priority.
-  setPriority(0, 19);
-} catch {
-  // Where a thread's priority cannot be lowered, hashing still runs one at a time per thread.
+// On Linux the nice value is a thread's own, and 0 names the calling thread: the event loop keeps its priority.
+// Elsewhere (macOS, Windows) it would lower the whole process, event loop included: there hashing keeps the
+// default priority, and the queue's bound alone protects the rest.
+if (process.platform === 'linux') {
+  try {
+    setPriority(0, 19);
+  } catch {
+    // Not allowed here: the queue's bound still holds.
+  }
 }
 
 parentPort.on('message', ({ id, password, salt, keyLength, params }) => {

@@ -14,34 +14,37 @@ const open = (...args: Parameters<typeof createPasswordHasher>) => {
 describe('the password hasher', () => {
   it('gives back who signs in when the password is right, and nobody when it is wrong or nobody is there', async () => {
     const passwords = open({ atOnce: 1, waiting: 10 });
-    const hash = await passwords.hash('correct horse battery staple');
-    const alice = async () => ({ hash, found: 'alice' });
+    const alice = { hash: await passwords.hash('correct horse battery staple'), found: 'alice' };
     expect(await passwords.check('correct horse battery staple', alice)).toBe('alice');
     expect(await passwords.check('wrong horse', alice)).toBeUndefined();
-    expect(await passwords.check('correct horse battery staple', async () => undefined)).toBeUndefined();
+    expect(await passwords.check('correct horse battery staple', undefined)).toBeUndefined();
   });
 
-  it('refuses past its waiting room, saying when to come back, before looking anyone up', async () => {
+  it('refuses past its waiting room, saying when to come back, and takes work again once it has room', async () => {
     let refused = 0;
     const passwords = open({ atOnce: 1, waiting: 2 }, () => {
       refused += 1;
     });
-    const lookups: string[] = [];
-    const attempt = (name: string) =>
-      passwords.check('a password', async () => {
-        lookups.push(name);
-        return undefined;
-      });
-    // One hashing, two waiting: the fourth is refused at once, and so is the door's question.
-    const admitted = [attempt('a'), attempt('b'), attempt('c')];
-    await expect(attempt('d')).rejects.toMatchObject({
+    // One hashing, two waiting: the fourth is refused at once.
+    const admitted = [passwords.hash('a'), passwords.hash('b'), passwords.hash('c')];
+    expect(passwords.busy()?.retryAfterMs).toBeGreaterThanOrEqual(1_000);
+    expect(refused).toBe(0);
+    await expect(passwords.hash('d')).rejects.toMatchObject({
       code: 'TOO_MANY_REQUESTS',
       cause: { retryAfterMs: expect.any(Number) },
     });
-    expect(passwords.busy()?.retryAfterMs).toBeGreaterThanOrEqual(1_000);
+    expect(() => passwords.refuseIfBusy()).toThrow(/busy checking passwords: try again in \d+ s/);
     expect(refused).toBe(2);
-    await Promise.all(admitted);
-    expect(lookups).toEqual(['a', 'b', 'c']);
+    expect(await Promise.all(admitted)).toHaveLength(3);
     expect(passwords.busy()).toBeNull();
+  });
+
+  it('fails the work still waiting when closed, rather than leaving it waiting forever', async () => {
+    const passwords = open({ atOnce: 1, waiting: 10 });
+    const first = passwords.hash('first');
+    const second = passwords.hash('second');
+    await passwords.close();
+    await expect(first).rejects.toThrow();
+    await expect(second).rejects.toThrow(/closed/);
   });
 });

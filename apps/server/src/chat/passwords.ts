@@ -37,39 +37,47 @@ async function verifyPassword(derive: Derive, password: string, stored: string):
  * Unreferenced: it never keeps the process alive.
  */
 function hashingThread(): { derive: Derive; close(): Promise<void> } {
-  let worker: Worker | null = null;
+  type Pending = { resolve(key: Buffer): void; reject(error: Error): void };
+  let current: { worker: Worker; waiting: Map<number, Pending> } | null = null;
   let nextId = 0;
-  const waiting = new Map<number, { resolve(key: Buffer): void; reject(error: Error): void }>();
-  const failAll = (error: Error) => {
-    for (const pending of waiting.values()) pending.reject(error);
-    waiting.clear();
-    worker = null;
-  };
+  let closed = false;
   const start = () => {
-    const started = new Worker(new URL('./password-worker.mjs', import.meta.url));
-    started.unref();
-    started.on('message', ({ id, key, error }: { id: number; key?: Uint8Array; error?: string }) => {
+    const worker = new Worker(new URL('./password-worker.mjs', import.meta.url));
+    worker.unref();
+    const waiting = new Map<number, Pending>();
+    const started = { worker, waiting };
+    // Each worker fails only its own work: a dead one's late 'exit' must not touch its successor's.
+    const failAll = (error: Error) => {
+      for (const pending of waiting.values()) pending.reject(error);
+      waiting.clear();
+      if (current === started) current = null;
+    };
+    worker.on('message', ({ id, key, error }: { id: number; key?: Uint8Array; error?: string }) => {
       const pending = waiting.get(id);
       waiting.delete(id);
       if (key) pending?.resolve(Buffer.from(key));
       else pending?.reject(new Error(error ?? 'the key was not derived'));
     });
-    started.on('error', failAll);
-    started.on('exit', () => failAll(new Error('the password hashing thread stopped')));
+    worker.on('error', failAll);
+    worker.on('exit', () => failAll(new Error('the password hashing thread stopped')));
     return started;
   };
   return {
     derive(password, salt, params) {
-      worker ??= start();
+      if (closed) return Promise.reject(new Error('the password hasher is closed'));
+      current ??= start();
+      const { worker, waiting } = current;
       const id = nextId++;
-      const running = worker;
       return new Promise((resolve, reject) => {
         waiting.set(id, { resolve, reject });
-        running.postMessage({ id, password: password.normalize('NFKC'), salt, keyLength: KEY_LENGTH, params });
+        // The salt copied to bytes of its own: a small Buffer is a view on a shared pool.
+        const message = { id, password: password.normalize('NFKC'), salt: new Uint8Array(salt), keyLength: KEY_LENGTH };
+        worker.postMessage({ ...message, params });
       });
     },
     async close() {
-      await worker?.terminate();
+      closed = true;
+      await current?.worker.terminate();
     },
   };
 }
@@ -81,26 +89,29 @@ export interface PasswordHashingSettings {
   waiting: number;
 }
 
-/** Half the cores (at least one): the other half stays with the event loop, and everyone else's calls. */
+/** Hashes at once, at most: each holds 32 MiB while it runs, and a container's cores may be fewer than the host's. */
+const MAX_AT_ONCE = 4;
+
+/** Half the cores (at least one, at most four): the other half stays with the event loop, and everyone else's calls. */
 export const DEFAULT_PASSWORD_HASHING: PasswordHashingSettings = {
-  atOnce: Math.max(1, Math.floor(availableParallelism() / 2)),
+  atOnce: Math.max(1, Math.min(MAX_AT_ONCE, Math.floor(availableParallelism() / 2))),
   waiting: 32,
 };
 
 export interface PasswordHasher {
   hash(password: string): Promise<string>;
-  /** Why a hash asked for now would be refused (the queue is full), or null. */
+  /** Why a hash asked for now would be refused (the queue is full), or null. Counts nothing. */
   busy(): RetryLaterError | null;
+  /** Throws the refusal a hash asked for now would get (TOO_MANY_REQUESTS), counted as one; asked before any other work. */
+  refuseIfBusy(): void;
   /** Stops the hashing threads; the work they had fails. */
   close(): Promise<void>;
   /**
-   * Finds who is signing in and checks `password` against their stored hash
-   * (against a decoy when there is nobody: the same work either way), and
-   * gives back who it was when the password is right. The lookup waits its
-   * turn too: a flood of attempts would otherwise queue as many reads in the
-   * store, ahead of everyone else's.
+   * Checks `password` against who is signing in (against a decoy when there
+   * is nobody: the same work either way), and gives them back when the
+   * password is right.
    */
-  check<T>(password: string, find: () => Promise<{ hash: string; found: T } | undefined>): Promise<T | undefined>;
+  check<T>(password: string, stored: { hash: string; found: T } | undefined): Promise<T | undefined>;
 }
 
 /**
@@ -115,7 +126,8 @@ export function createPasswordHasher(
   settings: PasswordHashingSettings,
   onRefused: () => void = () => {},
 ): PasswordHasher {
-  const queue = new PQueue({ concurrency: Math.max(1, settings.atOnce) });
+  const queue = new PQueue({ concurrency: Math.max(1, Math.min(settings.atOnce, availableParallelism())) });
+  let closed = false;
   // One thread per hash at once; a task takes whichever is free (there always is one: the queue sees to it).
   const threads = Array.from({ length: queue.concurrency }, hashingThread);
   const free = [...threads];
@@ -137,21 +149,23 @@ export function createPasswordHasher(
     const seconds = Math.max(1, Math.ceil(((queue.size + queue.pending) * hashMs) / queue.concurrency / 1000));
     return new RetryLaterError(seconds * 1000, `the server is busy checking passwords: try again in ${seconds} s`);
   };
-  const inTurn = <T>(work: () => Promise<T>): Promise<T> => {
+  const refuseIfBusy = () => {
     const later = busy();
-    if (later) {
-      onRefused();
-      return Promise.reject(new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later }));
-    }
-    return queue.add(work);
+    if (!later) return;
+    onRefused();
+    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later });
+  };
+  const inTurn = async <T>(work: () => Promise<T>): Promise<T> => {
+    refuseIfBusy();
+    // Work still waiting at close fails, rather than waiting forever.
+    return queue.add(() => (closed ? Promise.reject(new Error('the password hasher is closed')) : work()));
   };
   // A hash to verify against when the user does not exist, so timing does not reveal usernames; made on first need.
   let decoy: Promise<string> | undefined;
   return {
     hash: (password) => inTurn(() => hashPassword(onAThread, password)),
-    check(password, find) {
+    check(password, stored) {
       return inTurn(async () => {
-        const stored = await find();
         if (!stored) {
           decoy ??= hashPassword(onAThread, 'decoy password, never matches').catch((error: unknown) => {
             decoy = undefined;
@@ -163,13 +177,10 @@ export function createPasswordHasher(
         return (await verifyPassword(onAThread, password, stored.hash)) ? stored.found : undefined;
       });
     },
-    busy() {
-      const later = busy();
-      if (later) onRefused();
-      return later;
-    },
+    busy,
+    refuseIfBusy,
     async close() {
-      queue.clear();
+      closed = true;
       await Promise.all(threads.map((thread) => thread.close()));
     },
   };

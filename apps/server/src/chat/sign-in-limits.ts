@@ -29,9 +29,9 @@ export interface SignInLimits {
   /**
    * Counts a sign-in from `address` as `username`, and a wrong password ahead
    * of the check, so that concurrent guesses cannot all slip in under the
-   * limit; `passwordWasRight` gives that back.
+   * limit; `notAWrongPassword` gives that back (the password was right, or never checked).
    */
-  admitSignIn(address: string, username: string): Promise<{ passwordWasRight(): Promise<void> }>;
+  admitSignIn(address: string, username: string): Promise<{ notAWrongPassword(): Promise<void> }>;
 }
 
 /** The label a refusal is counted under in `tether_limit_refusals_total`. */
@@ -119,7 +119,7 @@ export function createSignInLimits(
         throw error;
       }
       return {
-        passwordWasRight: async () => void (await Promise.all([perPair.reward(pair), perUsername.reward(username)])),
+        notAWrongPassword: async () => void (await Promise.all([perPair.reward(pair), perUsername.reward(username)])),
       };
     },
   };

@@ -10,7 +10,7 @@ import type { AttackPlan } from '../fixtures/attacker-process';
  * ratio (never as an absolute time: machines differ).
  */
 
-/** The p99 of `samples` calls made one after another, in ms. */
+/** The p99 (nearest rank: of 100 samples the second slowest, not the slowest) of `samples` calls made one after another, in ms. */
 export async function p99Of(samples: number, call: () => Promise<unknown>): Promise<number> {
   const times: number[] = [];
   for (let i = 0; i < samples; i += 1) {
@@ -19,12 +19,14 @@ export async function p99Of(samples: number, call: () => Promise<unknown>): Prom
     times.push(performance.now() - startedAt);
   }
   times.sort((a, b) => a - b);
-  return times[Math.min(times.length - 1, Math.floor(0.99 * times.length))] ?? Number.NaN;
+  return times[Math.max(0, Math.ceil(0.99 * times.length) - 1)] ?? Number.NaN;
 }
 
 export interface AttackOutcome {
   calls: number;
   succeeded: number;
+  /** Calls answered 429 (refused for now). */
+  refused: number;
   /** Whether the attack was still going (not cut short by its bounds) when it was stopped. */
   lasted: boolean;
 }
@@ -41,7 +43,8 @@ const running = new Set<ChildProcess>();
 export async function startAttack(plan: AttackPlan): Promise<Attack> {
   const child = spawn(process.execPath, ['--import', 'tsx', ATTACKER], {
     env: { ...process.env, FIXTURE_ATTACK: JSON.stringify(plan) },
-    stdio: ['ignore', 'pipe', 'inherit'],
+    // Its stdin is how it knows this process is still there: it ends itself when the pipe closes.
+    stdio: ['pipe', 'pipe', 'inherit'],
   });
   running.add(child);
   child.once('exit', () => running.delete(child));

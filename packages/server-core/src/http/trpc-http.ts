@@ -22,6 +22,8 @@ export interface TrpcHttpOptions {
   onLimit(session: Session<unknown> | null, code: CloseCode): void;
   /** Calls the app would refuse for now whatever their input (see `SessionCoreOptions.refuseForNow`). */
   refuseForNow?(path: string): RetryLaterError | null;
+  /** A request refused at the door (for counting). */
+  onRefusedForNow?(): void;
 }
 
 /** A plain HTTP request's session: never registered, it lives as long as the request. */
@@ -190,8 +192,11 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
         return sendTrpcError(res, router, error, refusals);
       }
       // Refused at the door, for the price of no parsing: what the app would refuse anyway (a full queue).
-      const later = options.refuseForNow && paths.map(options.refuseForNow).find((refusal) => refusal !== null);
+      // Only when every call would be: a batch mixing in others goes on, and the procedures refuse their own.
+      const laters = options.refuseForNow ? paths.map(options.refuseForNow) : [];
+      const later = laters.length > 0 && laters.every((refusal) => refusal !== null) ? laters[0] : null;
       if (later) {
+        options.onRefusedForNow?.();
         const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later });
         const retryAfter = String(Math.max(1, Math.ceil(later.retryAfterMs / 1000)));
         return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfter });
