@@ -20,6 +20,7 @@ import {
   withPublicErrors,
 } from '@tether/server-core';
 import { createAccessTokens } from './chat/access-tokens';
+import { sweepExpiredRefreshTokens } from './chat/auth-service';
 import { createAuthenticator } from './chat/authenticate';
 import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
@@ -159,6 +160,7 @@ export async function startServer(
   const sweep = setInterval(() => {
     Promise.all([
       sweepIdempotencyKeys(store, IDEMPOTENCY_RETENTION_HOURS),
+      sweepExpiredRefreshTokens(store),
       revocations.prune(REVOCATION_RETENTION_HOURS),
     ]).catch((error: unknown) => logger.warn('store.sweep_failed', { message: errorMessage(error) }));
   }, SWEEP_INTERVAL_MS).unref();

@@ -2,15 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { type AppRouter, CloseCode } from '@tether/protocol';
 import type { TRPCClientError } from '@trpc/client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { observeRoom } from './helpers/room-observer';
 import { clientFactory, signUpUser, startTestServer, type TestServer } from './helpers/test-server';
 
 let server: TestServer;
+let admin: Awaited<ReturnType<typeof signUpUser>>;
 const clients = clientFactory(() => server.wsUrl);
 const key = () => `k-${randomUUID()}`;
 
 beforeAll(async () => {
   // A server of its own: the first person to sign up is its admin.
   server = await startTestServer();
+  admin = await signUpUser(clients, 'admin');
 });
 afterAll(async () => {
   await clients.disposeAll();
@@ -25,7 +28,6 @@ const codeOf = (promise: Promise<unknown>) =>
 
 describe('service tokens', () => {
   it('do only what their scopes and rooms allow, are never a user session, and stop working when revoked', async () => {
-    const admin = await signUpUser(clients, 'admin');
     const person = await signUpUser(clients, 'person');
     const ops = await admin.client.trpc.rooms.create.mutate({
       name: `ops-${randomUUID().slice(0, 6)}`,
@@ -76,5 +78,45 @@ describe('service tokens', () => {
     await admin.client.trpc.tokens.revoke.mutate({ id: created.id });
     const afterRevoke = clients.connect({ getToken: () => created.token });
     expect((await afterRevoke.status.waitFor('reconnecting')).lastCloseCode).toBe(CloseCode.Unauthorized);
+  });
+
+  it('reach a private room only through an admin who is a member, and join a room named twice once', async () => {
+    const owner = await signUpUser(clients, 'owner');
+    const secret = await owner.client.trpc.rooms.create.mutate({
+      name: `secret-${randomUUID().slice(0, 6)}`,
+      visibility: 'private',
+    });
+    // The admin is not a member: the room is as good as not there, and no token reads it.
+    expect(
+      await codeOf(
+        admin.client.trpc.tokens.create.mutate({
+          name: `spy-${randomUUID().slice(0, 6)}`,
+          scopes: ['messages:read'],
+          roomIds: [secret.id],
+        }),
+      ),
+    ).toBe('NOT_FOUND');
+
+    const shared = await admin.client.trpc.rooms.create.mutate({
+      name: `shared-${randomUUID().slice(0, 6)}`,
+      visibility: 'public',
+    });
+    const botName = `twice-${randomUUID().slice(0, 6)}`;
+    const created = await admin.client.trpc.tokens.create.mutate({
+      name: botName,
+      scopes: ['messages:send'],
+      roomIds: [shared.id, shared.id],
+    });
+    expect(created.roomIds).toEqual([shared.id]);
+    const members = await admin.client.trpc.rooms.members.query({ roomId: shared.id });
+    expect(members.filter((member) => member.user.username === botName)).toHaveLength(1);
+    // Replayed from the start: the room's own log says the bot joined once.
+    const history = observeRoom(admin.client, shared.id, '0');
+    await history.live;
+    const joined = history.events.filter(
+      (event) => event.type === 'member.joined' && event.member.username === botName,
+    );
+    expect(joined).toHaveLength(1);
+    history.stop();
   });
 });

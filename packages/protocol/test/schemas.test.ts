@@ -31,6 +31,16 @@ describe('schemas say what was expected', () => {
     ).toEqual([`body must be 1–${LIMITS.messageBodyMax} characters`]);
   });
 
+  it('refuses bodies of only invisible characters, and keeps those that show something', () => {
+    const base = { roomId: '0b5f9f43-5b43-4e55-9b7a-3b9f0e7f6d1a', idempotencyKey: 'key-12345' };
+    for (const body of ['\u200b', '\u200b\u200c\u200d\u2060', '\ufeff \u00ad', '\u2800\u3164']) {
+      expect(issueMessages(sendMessageInputSchema.safeParse({ ...base, body }))).toEqual(['body must not be blank']);
+    }
+    for (const body of ['a\u200b', '👍🏽', '\u200dx', '·']) {
+      expect(sendMessageInputSchema.safeParse({ ...base, body }).success).toBe(true);
+    }
+  });
+
   it('reads connectionParams as strings, the way tRPC carries them', () => {
     expect(connectionParamsSchema.parse({ protocolVersion: '2', token: 't' })).toEqual({
       protocolVersion: 2,

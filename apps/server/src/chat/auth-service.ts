@@ -35,6 +35,16 @@ interface SessionOpened {
 /** The revocation key that ends every open session of one sign-in. */
 export const signInRevocationKey = (signInId: string) => `sign-in:${signInId}`;
 
+/**
+ * Deletes refresh tokens past their expiry, used or not: one comes back only
+ * to be refused ("sign in again") either way, and a row is left by every refresh.
+ * Returns how many went.
+ */
+export async function sweepExpiredRefreshTokens(store: Queryable): Promise<number> {
+  const gone = await store.query('DELETE FROM refresh_tokens WHERE expires_at < now() RETURNING 1');
+  return gone.length;
+}
+
 /** Arbitrary constant for the advisory lock that lets one first sign-up at a time decide who is admin. */
 const ADMIN_BOOTSTRAP_LOCK_KEY = 7_461_727;
 

@@ -11,6 +11,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { storeEngines } from '../../test/helpers/test-stores';
 import { createAccessTokens } from './access-tokens';
+import { sweepExpiredRefreshTokens } from './auth-service';
 import { createChatServices } from './chat-services';
 import { createPasswordHasher, type PasswordHasher } from './passwords';
 import { roomStreamId } from './room-events';
@@ -190,5 +191,24 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
     await expect(chat.auth.refresh({ refreshToken: second.refreshToken })).rejects.toMatchObject({
       code: 'UNAUTHORIZED',
     });
+  });
+
+  it('sweeps refresh tokens past their expiry, and keeps the live ones', async () => {
+    const expiring = await chat.auth.signIn({ username: 'alice', password: 'long enough password' }, caller);
+    const live = await chat.auth.signIn({ username: 'alice', password: 'long enough password' }, caller);
+    const before = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens');
+    // Expired as time would expire it: every row but the live sign-in's.
+    await store.query(
+      `UPDATE refresh_tokens SET expires_at = now() - interval '1 second'
+       WHERE family_id NOT IN (SELECT family_id FROM refresh_tokens ORDER BY expires_at DESC LIMIT 1)`,
+    );
+    const swept = await sweepExpiredRefreshTokens(store);
+    const after = await store.query<{ n: number }>('SELECT count(*)::int AS n FROM refresh_tokens');
+    expect(swept).toBeGreaterThanOrEqual(2);
+    expect(after[0]?.n).toBe((before[0]?.n ?? 0) - swept);
+    await expect(chat.auth.refresh({ refreshToken: expiring.refreshToken })).rejects.toMatchObject({
+      code: 'UNAUTHORIZED',
+    });
+    expect((await chat.auth.refresh({ refreshToken: live.refreshToken })).user.username).toBe('alice');
   });
 });

@@ -50,13 +50,21 @@ export function createTokensService({
   revocations: Pick<RevocationLog, 'record'>;
 }): Services['tokens'] {
   return {
-    async create(principal, { name, scopes, roomIds }) {
+    async create(principal, input) {
+      const { name, scopes } = input;
+      // A room named twice is one room: one membership, one member.joined.
+      const roomIds = [...new Set(input.roomIds)];
       await requireAdmin(store, principal);
       const token = newServiceToken();
       try {
         return await writes.run(async (tx) => {
           for (const roomId of roomIds) {
-            const [room] = await tx.query('SELECT 1 FROM rooms WHERE id = $1', [roomId]);
+            // Being admin opens no private room: a bot goes only where its maker may go (else, as if no such room).
+            const [room] = await tx.query(
+              `SELECT 1 FROM rooms r WHERE r.id = $1 AND (r.visibility = 'public'
+                 OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $2))`,
+              [roomId, principal.userId],
+            );
             if (!room) throw new TRPCError({ code: 'NOT_FOUND', message: `no room ${roomId}` });
           }
           const botId = randomUUID();

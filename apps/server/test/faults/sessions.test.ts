@@ -110,6 +110,16 @@ describe('hostile input', () => {
     expect((await socket.waitForClose()).code).toBe(CloseCode.BadFrames);
   });
 
+  it('closes 4400 a connection that keeps sending calls without an id, which no answer can reach', async () => {
+    const socket = await ws(undefined);
+    const call = { id: null, method: 'query', params: { path: 'connection.health', input: { json: null } } };
+    for (let i = 0; i < 10; i += 1) socket.send(call);
+    for (let i = 0; i < 10; i += 1)
+      expect(errorCode(await socket.waitForMessage((m) => 'error' in m))).toBe('PARSE_ERROR');
+    socket.send(call);
+    expect((await socket.waitForClose()).code).toBe(CloseCode.BadFrames);
+  });
+
   it('counts heartbeat pings against the rate limit, so they cannot flood either', async () => {
     const socket = await ws(undefined);
     for (let i = 0; i < 300; i += 1) socket.sendRaw('PING');

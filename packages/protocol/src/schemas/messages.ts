@@ -1,10 +1,17 @@
 import { z } from 'zod';
 import { idempotencyKeySchema, idSchema, LIMITS, seqSchema, storableText, userRefSchema } from './common';
 
+/**
+ * Something a reader can see: not only whitespace, nor only invisible format characters (zero-width space and
+ * joiners, word joiner, byte-order mark, soft hyphen: Unicode's Cf) or the blank-looking fillers (Hangul fillers,
+ * the braille blank).
+ */
+const VISIBLE = /[^\s\p{Cf}\u115F\u1160\u2800\u3164\uFFA0]/u;
+
 const bodySchema = storableText('body')
   .min(1, `body must be 1–${LIMITS.messageBodyMax} characters`)
   .max(LIMITS.messageBodyMax, `body must be 1–${LIMITS.messageBodyMax} characters`)
-  .refine((body) => body.trim().length > 0, 'body must not be blank')
+  .refine((body) => VISIBLE.test(body), 'body must not be blank')
   .describe('message text');
 
 export const messageSchema = z.object({

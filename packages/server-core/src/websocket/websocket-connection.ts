@@ -218,8 +218,8 @@ export class WebSocketConnection implements SessionPort {
   #request(message: TRPCClientOutgoingMessage) {
     const { id, jsonrpc } = message;
     if (id === null) {
-      const error = new TRPCErrorClass({ code: 'PARSE_ERROR', message: '`id` is required' });
-      return this.respondError(null, jsonrpc, error, undefined, 'unknown');
+      // Counted as malformed like any other call that cannot be answered: repeated, it closes 4400 too.
+      return this.#malformedMessage(null, new TRPCErrorClass({ code: 'PARSE_ERROR', message: '`id` is required' }));
     }
     if (message.method === 'subscription.stop') {
       this.session.subscriptions.get(id)?.end();
