@@ -13,6 +13,7 @@ import {
   createSessionCore,
   errorMessage,
   type Logger,
+  limitOpenSockets,
   migrate,
   PLUMBING_MIGRATIONS,
   type Store,
@@ -44,6 +45,10 @@ const IDEMPOTENCY_RETENTION_HOURS = 48;
 /** A day of revocations: a process that fell that far behind the log (the store away for a day) misses older ones. */
 const REVOCATION_RETENTION_HOURS = 24;
 const SWEEP_INTERVAL_MS = 60 * 60 * 1000;
+/** Node's defaults (60 s for headers, 300 s for a request) let a slow client hold a socket for minutes. */
+const HEADERS_TIMEOUT_MS = 10_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
 
 function openStore(config: Config): Promise<Store> {
   return config.databaseUrl
@@ -141,6 +146,8 @@ export async function startServer(
   });
   core.onRevoked(authenticate.forget);
   const http = createServer(
+    // Tight: a slow or idle client holds a socket no longer than it must.
+    { headersTimeout: HEADERS_TIMEOUT_MS, requestTimeout: REQUEST_TIMEOUT_MS, keepAliveTimeout: KEEP_ALIVE_TIMEOUT_MS },
     createHttpHandler({
       trpc: core.handleTrpc,
       metrics,
@@ -148,6 +155,11 @@ export async function startServer(
       isReady: async () => !stopping && (await storeAnswers(store, config.readyTimeoutMs)),
     }),
   );
+  limitOpenSockets(http, {
+    perAddress: config.limits.maxSocketsPerAddress,
+    exempt: config.trustedProxies,
+    onRefused: () => metrics.limitExceeded('sockets_per_address'),
+  });
   http.on('upgrade', core.handleUpgrade);
   await new Promise<void>((resolve, reject) => {
     http.once('error', reject);

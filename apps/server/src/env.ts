@@ -29,6 +29,7 @@ export const LIMIT_VARIABLES = {
   TETHER_MAX_PAYLOAD_BYTES: 'maxPayloadBytes',
   TETHER_MAX_CONNECTIONS: 'maxConnections',
   TETHER_MAX_CONNECTIONS_PER_ADDRESS: 'maxConnectionsPerAddress',
+  TETHER_MAX_SOCKETS_PER_ADDRESS: 'maxSocketsPerAddress',
   TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: 'maxConnectionsPerPrincipal',
   TETHER_HANDSHAKE_TIMEOUT_MS: 'handshakeTimeoutMs',
   TETHER_MAX_SUBSCRIPTIONS: 'maxSubscriptionsPerConnection',

@@ -6,6 +6,7 @@ export type { Bus } from './bus/bus';
 export { createMemoryBus } from './bus/memory-bus';
 export { createRedisBus, type RedisBusOptions } from './bus/redis-bus';
 export { createHttpHandler, type HttpHandlerOptions } from './http/http-handler';
+export { limitOpenSockets, type OpenSocketLimits } from './http/open-sockets';
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
 export { createLogger, errorMessage, flushLogger, type Logger, type LogLevel } from './logger';
 export { createMetrics, type Metrics, noopMetrics, type TransportMetrics } from './observability/metrics';

@@ -10,6 +10,8 @@ export interface Limits {
   maxConnections: number;
   /** ... from one remote address. */
   maxConnectionsPerAddress: number;
+  /** Open TCP sockets (idle HTTP keep-alive ones too) from one peer address; trusted proxies are exempt. */
+  maxSocketsPerAddress: number;
   /** ... of one principal (a user, a service token's bot). */
   maxConnectionsPerPrincipal: number;
   /** A WebSocket must send connectionParams within this. */
@@ -44,6 +46,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxPayloadBytes: 1024 * 1024,
   maxConnections: 10_000,
   maxConnectionsPerAddress: 500,
+  // Its WebSocket connections and SSE streams, and room besides for plain HTTP.
+  maxSocketsPerAddress: 600,
   maxConnectionsPerPrincipal: 100,
   handshakeTimeoutMs: 5_000,
   maxSubscriptionsPerConnection: 100,

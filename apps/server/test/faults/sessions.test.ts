@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { get } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { type AppRouter, CloseCode, LIMITS } from '@tether/protocol';
 import { killAllServers, type ServerProcess, spawnServer } from '@tether/testing';
 import type { TRPCClientError } from '@trpc/client';
@@ -12,9 +15,12 @@ const LIMITS_UNDER_TEST = {
   TETHER_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: '4',
   TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: '3',
   TETHER_MAX_CONNECTIONS_PER_ADDRESS: '10',
+  TETHER_MAX_SOCKETS_PER_ADDRESS: '50',
 };
 const CROWDED_ADDRESS = '127.0.0.3';
 const OTHER_ADDRESS = '127.0.0.4';
+/** Holds idle sockets up to the cap. */
+const IDLE_ADDRESS = '127.0.0.5';
 
 let server: ServerProcess;
 const sockets: RawSocket[] = [];
@@ -184,6 +190,37 @@ describe('limits that hold across WebSocket and SSE', () => {
     expect(refusal.data).toMatchObject({ code: 'TOO_MANY_REQUESTS', closeCode: CloseCode.TryAgainLater });
     const refusedWs = await ws(user.accessToken);
     expect((await refusedWs.waitForClose()).code).toBe(CloseCode.TryAgainLater);
+  });
+
+  it('caps open sockets per address, idle ones too, and another address is still served', async () => {
+    const idle: Socket[] = [];
+    const openIdle = () =>
+      new Promise<Socket>((resolve, reject) => {
+        const socket = connect({
+          host: '127.0.0.1',
+          port: Number(new URL(server.url).port),
+          localAddress: IDLE_ADDRESS,
+        });
+        idle.push(socket);
+        socket.once('connect', () => resolve(socket));
+        socket.once('error', reject);
+      });
+    try {
+      for (let i = 0; i < 50; i += 1) await openIdle();
+      // The 51st is closed at once, before it says anything.
+      const refused = await openIdle();
+      await once(refused, 'close');
+      expect(idle.slice(0, 50).every((socket) => !socket.destroyed)).toBe(true);
+      const neighbour = await new Promise<number | undefined>((resolve, reject) => {
+        get(`${server.url}/healthz`, { localAddress: OTHER_ADDRESS }, (response) => {
+          response.resume();
+          resolve(response.statusCode);
+        }).once('error', reject);
+      });
+      expect(neighbour).toBe(200);
+    } finally {
+      for (const socket of idle) socket.destroy();
+    }
   });
 
   it('caps connections per remote address, and another address is still served', async () => {

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 
 /** `::ffff:127.0.0.1` and `127.0.0.1` are one client. */
-const normalise = (address: string) => (address.startsWith('::ffff:') ? address.slice(7) : address);
+export const normalise = (address: string) => (address.startsWith('::ffff:') ? address.slice(7) : address);
 
 /**
  * The client's address for per-address limits. Behind a load balancer every
