@@ -25,6 +25,7 @@ describe('a reconnect storm', () => {
         LOG_LEVEL: 'info',
         // 1,000 clients of one user on one address: the per-user and per-address caps are not under test here.
         TETHER_MAX_CONNECTIONS_PER_ADDRESS: '2000',
+        TETHER_MAX_SOCKETS_PER_ADDRESS: '2100',
         TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: '2000',
         TETHER_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: '2000',
       },
