@@ -132,7 +132,8 @@ export async function startServer(
     router: createAppRouter(withPublicErrors(chat)),
     authenticate,
     revocations,
-    roster: fanOut.roster,
+    // Only where there are other processes to count with (recheckMs is null in one): alone, nothing to ask.
+    roster: fanOut.recheckMs === null ? undefined : fanOut.roster,
     version: config.version,
     logger,
     metrics,

@@ -13,17 +13,18 @@ export const errorMessage = (error: unknown): string => (error instanceof Error 
 
 /**
  * A warning that can come with every call while a dependency is away: logged
- * at most once per `intervalMs`, with how many times it came since the last.
+ * at most once per `intervalMs`, with how many times it came since the last
+ * (in the field `countField`). Its fields are worked out only when it is logged.
  */
-export function throttledWarning(logger: Logger, event: string, intervalMs: number) {
+export function throttledWarning(logger: Logger, event: string, intervalMs: number, countField = 'times') {
   let loggedAt = Number.NEGATIVE_INFINITY;
   let times = 0;
-  return (fields: Record<string, unknown>): void => {
+  return (fields: () => Record<string, unknown>): void => {
     times += 1;
     const now = performance.now();
     if (now - loggedAt < intervalMs) return;
     loggedAt = now;
-    logger.warn(event, { ...fields, times });
+    logger.warn(event, { ...fields(), [countField]: times });
     times = 0;
   };
 }

@@ -110,7 +110,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
       options.roster &&
       new SharedPrincipalLoads({
         roster: options.roster,
-        onError: (error) => loadsUnavailable({ message: errorMessage(error) }),
+        onError: (error) => loadsUnavailable(() => ({ message: errorMessage(error) })),
       }),
   });
   const errorLogs = {

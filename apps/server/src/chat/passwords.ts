@@ -1,15 +1,14 @@
-import { randomBytes, type ScryptOptions, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { Worker } from 'node:worker_threads';
 import { RetryLaterError } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
 import PQueue from 'p-queue';
+import { type HashingThread, hashingThread } from './hashing-thread';
 
 /** scrypt cost: 2^15 x 8 x 1 uses 32 MiB per hash, memory-hard as OWASP recommends. */
 const PARAMS = { N: 2 ** 15, r: 8, p: 1, maxmem: 64 * 1024 * 1024 } as const;
-const KEY_LENGTH = 32;
 
-type Derive = (password: string, salt: Buffer, params: ScryptOptions) => Promise<Buffer>;
+type Derive = HashingThread['derive'];
 
 /** `scrypt$N$r$p$salt$hash`, so the cost can rise later without breaking stored hashes. */
 async function hashPassword(derive: Derive, password: string): Promise<string> {
@@ -29,57 +28,6 @@ async function verifyPassword(derive: Derive, password: string, stored: string):
     maxmem: PARAMS.maxmem,
   });
   return key.length === expected.length && timingSafeEqual(key, expected);
-}
-
-/**
- * A thread of its own (password-worker.mjs, at the lowest priority) that
- * derives one key at a time; started on first use, and again if it dies.
- * Unreferenced: it never keeps the process alive.
- */
-function hashingThread(): { derive: Derive; close(): Promise<void> } {
-  type Pending = { resolve(key: Buffer): void; reject(error: Error): void };
-  let current: { worker: Worker; waiting: Map<number, Pending> } | null = null;
-  let nextId = 0;
-  let closed = false;
-  const start = () => {
-    const worker = new Worker(new URL('./password-worker.mjs', import.meta.url));
-    worker.unref();
-    const waiting = new Map<number, Pending>();
-    const started = { worker, waiting };
-    // Each worker fails only its own work: a dead one's late 'exit' must not touch its successor's.
-    const failAll = (error: Error) => {
-      for (const pending of waiting.values()) pending.reject(error);
-      waiting.clear();
-      if (current === started) current = null;
-    };
-    worker.on('message', ({ id, key, error }: { id: number; key?: Uint8Array; error?: string }) => {
-      const pending = waiting.get(id);
-      waiting.delete(id);
-      if (key) pending?.resolve(Buffer.from(key));
-      else pending?.reject(new Error(error ?? 'the key was not derived'));
-    });
-    worker.on('error', failAll);
-    worker.on('exit', () => failAll(new Error('the password hashing thread stopped')));
-    return started;
-  };
-  return {
-    derive(password, salt, params) {
-      if (closed) return Promise.reject(new Error('the password hasher is closed'));
-      current ??= start();
-      const { worker, waiting } = current;
-      const id = nextId++;
-      return new Promise((resolve, reject) => {
-        waiting.set(id, { resolve, reject });
-        // The salt copied to bytes of its own: a small Buffer is a view on a shared pool.
-        const message = { id, password: password.normalize('NFKC'), salt: new Uint8Array(salt), keyLength: KEY_LENGTH };
-        worker.postMessage({ ...message, params });
-      });
-    },
-    async close() {
-      closed = true;
-      await current?.worker.terminate();
-    },
-  };
 }
 
 export interface PasswordHashingSettings {
@@ -104,14 +52,14 @@ export interface PasswordHasher {
   busy(): RetryLaterError | null;
   /** Throws the refusal a hash asked for now would get (TOO_MANY_REQUESTS), counted as one; asked before any other work. */
   refuseIfBusy(): void;
-  /** Stops the hashing threads; the work they had fails. */
-  close(): Promise<void>;
   /**
    * Checks `password` against who is signing in (against a decoy when there
    * is nobody: the same work either way), and gives them back when the
    * password is right.
    */
   check<T>(password: string, stored: { hash: string; found: T } | undefined): Promise<T | undefined>;
+  /** Stops the hashing threads; the work they had fails. */
+  close(): Promise<void>;
 }
 
 /**
@@ -119,8 +67,8 @@ export interface PasswordHasher {
  * for each hash, so a flood of sign-ins would take every core (and, on
  * libuv's threadpool, the threads that token checks and file reads need).
  * Hashes run `atOnce` at a time, each on a thread of its own at the lowest
- * priority; a few more wait; past that the caller is told to retry in a
- * second, at the cost of no work.
+ * priority; a few more wait; past that the caller is told when to retry (from
+ * the queue's length and how long a hash takes here), at the cost of no work.
  */
 export function createPasswordHasher(
   settings: PasswordHashingSettings,

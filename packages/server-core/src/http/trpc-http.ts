@@ -26,6 +26,9 @@ export interface TrpcHttpOptions {
   onRefusedForNow?(): void;
 }
 
+/** `Retry-After` in whole seconds, at least one. */
+const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
+
 /** A plain HTTP request's session: never registered, it lives as long as the request. */
 const REQUEST_PORT: SessionPort = { end() {}, bufferedBytes: 0, ping() {} };
 
@@ -118,7 +121,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
         0,
         ...errors.map((error) => (error.cause instanceof RetryLaterError ? error.cause.retryAfterMs : 0)),
       );
-      return retryAfterMs > 0 ? { headers: { 'retry-after': String(Math.ceil(retryAfterMs / 1000)) } } : {};
+      return retryAfterMs > 0 ? { headers: { 'retry-after': retryAfterSeconds(retryAfterMs) } } : {};
     },
   });
 
@@ -198,8 +201,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       if (later) {
         options.onRefusedForNow?.();
         const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later });
-        const retryAfter = String(Math.max(1, Math.ceil(later.retryAfterMs / 1000)));
-        return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfter });
+        return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfterSeconds(later.retryAfterMs) });
       }
       const procedure = router._def.procedures[path] as { _def?: { type?: string } } | undefined;
       if (!batch && req.method === 'GET' && procedure?._def?.type === 'subscription') {

@@ -1,6 +1,6 @@
 import type { Transport } from '@tether/protocol';
 import type { TRPCError } from '@trpc/server';
-import type { Logger } from '../logger';
+import { type Logger, throttledWarning } from '../logger';
 
 /** A database outage fails every call: one warning per this interval, with how many it stands for. */
 const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
@@ -11,8 +11,7 @@ const UNAVAILABLE_LOG_INTERVAL_MS = 5_000;
  * error"); database failures are logged with their cause, at most once per interval.
  */
 export function createProcedureErrorLog(logger: Logger, transport: Transport) {
-  let lastUnavailableAt = Number.NEGATIVE_INFINITY;
-  let unavailableSince = 0;
+  const storeUnavailable = throttledWarning(logger, 'store.unavailable', UNAVAILABLE_LOG_INTERVAL_MS, 'calls');
   return ({ error, path, type }: { error: TRPCError; path: string | undefined; type: string }) => {
     if (error.code === 'INTERNAL_SERVER_ERROR') {
       logger.error('trpc.error', {
@@ -25,12 +24,11 @@ export function createProcedureErrorLog(logger: Logger, transport: Transport) {
       return;
     }
     if (error.code !== 'SERVICE_UNAVAILABLE') return;
-    unavailableSince += 1;
-    const now = performance.now();
-    if (now - lastUnavailableAt < UNAVAILABLE_LOG_INTERVAL_MS) return;
-    lastUnavailableAt = now;
-    const cause = error.cause?.cause instanceof Error ? error.cause.cause.message : error.cause?.message;
-    logger.warn('store.unavailable', { transport, path, message: error.message, cause, calls: unavailableSince });
-    unavailableSince = 0;
+    storeUnavailable(() => ({
+      transport,
+      path,
+      message: error.message,
+      cause: error.cause?.cause instanceof Error ? error.cause.cause.message : error.cause?.message,
+    }));
   };
 }
