@@ -152,6 +152,49 @@ describe.each(storeEngines('revocation log', { databaseUrl: process.env.DATABASE
       expect(errors).toHaveLength(1);
     });
 
+    it('says nothing of a read that its closing store cut short', async () => {
+      // The periodic read is held at the door until the log and then the store have closed, as at shutdown.
+      let reachedRead!: () => void;
+      const readHeld = new Promise<void>((resolve) => {
+        reachedRead = resolve;
+      });
+      let letRead!: () => void;
+      const gate = new Promise<void>((resolve) => {
+        letRead = resolve;
+      });
+      let heldRead: Promise<unknown> | undefined;
+      let holding = false;
+      const held: Store = Object.create(store, {
+        query: {
+          value: (sql: string, params?: unknown[]) => {
+            if (!holding || !sql.includes('FROM stream_events')) return store.query(sql, params);
+            reachedRead();
+            heldRead = gate.then(() => store.query(sql, params));
+            return heldRead;
+          },
+        },
+      });
+      const errors: unknown[] = [];
+      const log = createRevocationLog({
+        store: held,
+        writes,
+        bus: createMemoryBus(),
+        recheckMs: 5,
+        onError: (error) => errors.push(error),
+      });
+      await log.start();
+      holding = true;
+      await readHeld;
+      log.close();
+      await store.close();
+      letRead();
+      await expect(heldRead).rejects.toThrow();
+      // The log's own handler runs on the same rejection, one turn later.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+      expect(errors).toEqual([]);
+      store = await engine.open();
+    });
+
     it('prunes what is older than its retention and keeps the rest', async () => {
       const a = await follower(createMemoryBus());
       await a.log.revoke('sign-in:1', 'signed out');

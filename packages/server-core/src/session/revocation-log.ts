@@ -54,6 +54,8 @@ export function createRevocationLog(options: RevocationLogOptions): RevocationLo
   let reading: Promise<void> | null = null;
   let readAgain = false;
   let timer: ReturnType<typeof setInterval> | undefined;
+  /** Set by close: a read still running then may meet a store closing after it, which is no error. */
+  let closed = false;
   /** Rings heard before the head was read: those past it are new. */
   let beforeStart: RevocationEvent[] | null = [];
 
@@ -85,13 +87,16 @@ export function createRevocationLog(options: RevocationLogOptions): RevocationLo
 
   /** Reads what is past `position`: one read at a time, and one more if asked while it ran. */
   function catchUp(): void {
+    if (closed) return;
     if (reading) {
       readAgain = true;
       return;
     }
     readAgain = false;
     reading = readOnce()
-      .catch(onError)
+      .catch((error: unknown) => {
+        if (!closed) onError(error);
+      })
       .finally(() => {
         reading = null;
         if (readAgain) catchUp();
@@ -148,6 +153,7 @@ export function createRevocationLog(options: RevocationLogOptions): RevocationLo
       );
     },
     close() {
+      closed = true;
       clearInterval(timer);
       bus.unsubscribe(DOORBELL_TOPIC, onRing);
     },
