@@ -8,13 +8,26 @@ export type RoomRef = Pick<Room, 'id' | 'name'>;
 
 /**
  * A room by name (as people type it) or id (as scripts and service tokens,
- * which cannot list rooms, pass it).
+ * which cannot look rooms up, pass it).
  */
 export async function findRoom(api: TRPCClient<AppRouter>, nameOrId: string): Promise<RoomRef> {
   if (UUID.test(nameOrId)) return { id: nameOrId, name: nameOrId };
-  const rooms = await api.rooms.list.query();
-  const wanted = nameOrId.toLowerCase();
-  const room = rooms.find((r) => r.name === wanted || r.id === nameOrId);
-  if (!room) throw new Error(`no room "${nameOrId}" that you can see; \`tether rooms ls\` lists them`);
-  return room;
+  return api.rooms.find.query({ name: nameOrId });
+}
+
+/** Every room of a listing, page after page: the user's own (`mine`) or the public directory. */
+export async function allRooms(
+  api: TRPCClient<AppRouter>,
+  which: 'mine' | 'directory',
+  name: string | undefined,
+): Promise<Room[]> {
+  const list = which === 'mine' ? api.rooms.list : api.rooms.directory;
+  const rooms: Room[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await list.query({ name, cursor, limit: 100 });
+    rooms.push(...page.rooms);
+    cursor = page.nextCursor ?? undefined;
+  } while (cursor);
+  return rooms;
 }

@@ -28,6 +28,7 @@ const SERVER_ENV = {
   // The per-connection rate limit would measure itself, not the write path.
   TETHER_RATE_PER_SECOND: '1000000',
   TETHER_RATE_BURST: '1000000',
+  TETHER_WRITES_PER_MINUTE: '100000000',
   // Not warn: spawnServer waits for the info-level `server.listening` line. Info
   // logs only connections opening and closing, nothing per send.
   LOG_LEVEL: 'info',

@@ -27,8 +27,10 @@ import { createChatServices } from './chat/chat-services';
 import { CHAT_MIGRATIONS } from './chat/migrations';
 import { createPasswordHasher } from './chat/passwords';
 import { createSignInLimits } from './chat/sign-in-limits';
+import { createWriteLimits } from './chat/write-limits';
 import type { Config } from './config';
 import { openFanOut } from './fan-out';
+import { fdBudgetShortfall, openFileLimit } from './fd-budget';
 import { loadTokenSecret } from './token-secret';
 
 export interface TetherServer {
@@ -85,6 +87,15 @@ export async function startServer(
   config: Config,
   logger: Logger = createLogger(config.logLevel),
 ): Promise<TetherServer> {
+  const shortfall = fdBudgetShortfall(config.limits, openFileLimit());
+  if (shortfall) {
+    // Not fatal: a small deployment never meets its connection limit. Past the open-file limit, new
+    // connections and store files fail (EMFILE) for everyone: raise it, or lower the connection limit.
+    logger.warn('fd_budget.short', {
+      ...shortfall,
+      advice: `raise the open-file limit (ulimit -n ${shortfall.needed}) or lower TETHER_MAX_CONNECTIONS`,
+    });
+  }
   const store = await openStore(config);
   const applied = await migrate(store, [...PLUMBING_MIGRATIONS, ...CHAT_MIGRATIONS]);
   if (applied.length > 0) logger.info('store.migrated', { engine: store.engine, applied });
@@ -121,6 +132,10 @@ export async function startServer(
       redis: fanOut.counters ?? undefined,
       onRefused: (limit) => metrics.limitExceeded(limit),
     }),
+    writeLimits: createWriteLimits(config.writes, {
+      redis: fanOut.counters ?? undefined,
+      onRefused: (limit) => metrics.limitExceeded(limit),
+    }),
     passwords,
   });
   const authenticate = createAuthenticator({
@@ -140,6 +155,7 @@ export async function startServer(
     limits: config.limits,
     heartbeat: config.heartbeat,
     allowedOrigins: config.allowedOrigins,
+    publicOrigins: config.publicOrigins,
     trustedProxies: config.trustedProxies,
     // A sign-in or sign-up while the password queue is full is refused before its request is even parsed.
     refuseForNow: (path) => (path === 'auth.signIn' || path === 'auth.signUp' ? passwords.busy() : null),
@@ -152,6 +168,8 @@ export async function startServer(
     createHttpHandler({
       trpc: core.handleTrpc,
       metrics,
+      metricsToken: config.metricsToken,
+      publicOrigins: config.publicOrigins,
       webRoot: config.webRoot,
       isReady: async () => !stopping && (await storeAnswers(store, config.readyTimeoutMs)),
     }),

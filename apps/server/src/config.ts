@@ -1,6 +1,7 @@
 import type { Heartbeat, Limits, LogLevel } from '@tether/server-core';
 import type { PasswordHashingSettings } from './chat/passwords';
 import type { SignInLimitSettings } from './chat/sign-in-limits';
+import type { WriteLimitSettings } from './chat/write-limits';
 
 export { DEFAULT_HEARTBEAT, DEFAULT_LIMITS } from '@tether/server-core';
 
@@ -15,10 +16,18 @@ export interface Config {
   databaseUrl: string | undefined;
   /** PostgreSQL schema (tests isolate themselves in one). */
   databaseSchema: string | undefined;
-  /** When set, fan-out, presence and sign-in limits go through Redis, shared by every process. */
+  /** When set, fan-out, presence, and the sign-in and write limits go through Redis, shared by every process. */
   redisUrl: string | undefined;
-  /** Browser origins allowed to open a WebSocket, besides the server's own. */
+  /** Browser origins allowed in (WebSocket, and HTTP requests with an `Origin`), besides the server's own. */
   allowedOrigins: string[];
+  /**
+   * The origins the server is reached at (`https://chat.example.com`). Unset
+   * (none), a page is the server's own when its Origin equals the Host and
+   * names an IP literal or `localhost`: a DNS name could be rebound.
+   */
+  publicOrigins?: string[];
+  /** When set, `/metrics` answers `Authorization: Bearer <it>` from anywhere; unset, loopback peers only. */
+  metricsToken?: string;
   /** HMAC secret for access tokens; generated into the data dir when absent. */
   tokenSecret: string | undefined;
   accessTokenTtlSeconds: number;
@@ -29,6 +38,8 @@ export interface Config {
   limits: Limits;
   /** Sign-in and sign-up attempts, across every process when Redis is set. */
   signIn: SignInLimitSettings;
+  /** Writes and new rooms per user, across every process when Redis is set. */
+  writes: WriteLimitSettings;
   /** How many password hashes run at once, and how many may wait, per process. */
   passwordHashing: PasswordHashingSettings;
   heartbeat: Heartbeat;
@@ -70,6 +81,9 @@ export const DEFAULT_SIGN_IN: SignInLimitSettings = {
   failuresPerUsernameAndAddress: 10,
   failuresPerUsername: 100,
 };
+
+/** A person chats far slower; a bot that posts faster is configured for it. */
+export const DEFAULT_WRITES: WriteLimitSettings = { writesPerMinute: 300, roomsPerHour: 30 };
 
 /** Room for PGlite's checkpoints and a WAL segment (16 MiB) or two, with margin. */
 export const DEFAULT_STORAGE: Config['storage'] = { minFreeBytes: 128 * 1024 * 1024 };

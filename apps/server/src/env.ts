@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { Limits } from '@tether/server-core';
+import { type Limits, parseOrigin } from '@tether/server-core';
 import { z } from 'zod';
 import packageJson from '../package.json' with { type: 'json' };
 import { DEFAULT_SERVICE_TOKEN_RECHECK_MS } from './chat/authenticate';
@@ -11,6 +11,7 @@ import {
   DEFAULT_LIMITS,
   DEFAULT_SIGN_IN,
   DEFAULT_STORAGE,
+  DEFAULT_WRITES,
 } from './config';
 
 const int = (fallback: number) => z.coerce.number().int().nonnegative().default(fallback);
@@ -23,6 +24,19 @@ const list = z
       .map((item) => item.trim())
       .filter(Boolean),
   );
+
+const origins = list.transform((values, ctx) =>
+  values.map((value) => {
+    const origin = parseOrigin(value);
+    if (origin === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `"${value}" is not an origin (scheme://host[:port], as https://chat.example.com)`,
+      });
+    }
+    return origin ?? value;
+  }),
+);
 
 /** Each limit of the session core and the variable that sets it (docs/ARCHITECTURE.md lists them). */
 export const LIMIT_VARIABLES = {
@@ -41,6 +55,8 @@ export const LIMIT_VARIABLES = {
   TETHER_HTTP_RATE_BURST: 'httpCallBurst',
   TETHER_SEND_BUFFER_BYTES: 'sendBufferBytes',
   TETHER_EPHEMERAL_BUFFER_BYTES: 'ephemeralBufferBytes',
+  TETHER_REPLAY_EVENTS_PER_SECOND: 'replayEventsPerSecond',
+  TETHER_REPLAY_EVENT_BURST: 'replayEventBurst',
 } as const satisfies Record<string, keyof Limits>;
 
 const limitVariables = Object.fromEntries(
@@ -54,6 +70,8 @@ const envSchema = z.object({
   TETHER_SIGN_INS_PER_MINUTE: int(DEFAULT_SIGN_IN.perAddressPerMinute),
   TETHER_SIGN_IN_FAILURES_PER_USERNAME_AND_ADDRESS: int(DEFAULT_SIGN_IN.failuresPerUsernameAndAddress),
   TETHER_SIGN_IN_FAILURES_PER_USERNAME: int(DEFAULT_SIGN_IN.failuresPerUsername),
+  TETHER_WRITES_PER_MINUTE: int(DEFAULT_WRITES.writesPerMinute),
+  TETHER_ROOMS_PER_HOUR: int(DEFAULT_WRITES.roomsPerHour),
   TETHER_PASSWORD_HASHES_AT_ONCE: int(DEFAULT_PASSWORD_HASHING.atOnce),
   TETHER_PASSWORD_HASHES_WAITING: int(DEFAULT_PASSWORD_HASHING.waiting),
   TETHER_SERVICE_TOKEN_RECHECK_SECONDS: int(DEFAULT_SERVICE_TOKEN_RECHECK_MS / 1000),
@@ -63,6 +81,8 @@ const envSchema = z.object({
   DATABASE_URL: z.url().optional(),
   REDIS_URL: z.url().optional(),
   ALLOWED_ORIGINS: list,
+  TETHER_PUBLIC_ORIGIN: origins,
+  TETHER_METRICS_TOKEN: z.string().min(16, 'TETHER_METRICS_TOKEN must be at least 16 characters').optional(),
   TETHER_TOKEN_SECRET: z.string().min(32, 'TETHER_TOKEN_SECRET must be at least 32 characters').optional(),
   TETHER_ACCESS_TOKEN_TTL_SECONDS: int(900),
   TETHER_REFRESH_TOKEN_TTL_DAYS: int(30),
@@ -102,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
     databaseSchema: undefined,
     redisUrl: e.REDIS_URL,
     allowedOrigins: e.ALLOWED_ORIGINS,
+    publicOrigins: e.TETHER_PUBLIC_ORIGIN,
+    metricsToken: e.TETHER_METRICS_TOKEN,
     tokenSecret: e.TETHER_TOKEN_SECRET,
     accessTokenTtlSeconds: e.TETHER_ACCESS_TOKEN_TTL_SECONDS,
     refreshTokenTtlDays: e.TETHER_REFRESH_TOKEN_TTL_DAYS,
@@ -110,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, defaults: { web
       Object.entries(LIMIT_VARIABLES).map(([variable, limit]) => [limit, e[variable as keyof typeof LIMIT_VARIABLES]]),
     ) as unknown as Limits,
     trustedProxies: e.TETHER_TRUSTED_PROXIES,
+    writes: { writesPerMinute: e.TETHER_WRITES_PER_MINUTE, roomsPerHour: e.TETHER_ROOMS_PER_HOUR },
     signIn: {
       perAddressPerMinute: e.TETHER_SIGN_INS_PER_MINUTE,
       failuresPerUsernameAndAddress: e.TETHER_SIGN_IN_FAILURES_PER_USERNAME_AND_ADDRESS,

@@ -15,7 +15,7 @@ import {
 export interface FanOut {
   bus: Bus;
   roster: Roster;
-  /** A Redis client for counts every process shares (the sign-in limits); null in one process. */
+  /** A Redis client for counts every process shares (the sign-in and write limits); null in one process. */
   counters: RedisClient | null;
   /**
    * Set where the bus can lose a message (Redis, across its restart): how

@@ -6,9 +6,10 @@ import {
   type RoomStreamItem,
   type RoomSynced,
 } from '@tether/protocol';
-import { TRPCClientError } from '@trpc/client';
+import type { TRPCClientError } from '@trpc/client';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createAccessTokens } from '../src/chat/access-tokens';
+import { expectTrpcError } from './helpers/expect-error';
 import { clientFactory, signUpUser, startTestServer, type TestServer } from './helpers/test-server';
 
 let server: TestServer;
@@ -50,16 +51,6 @@ function collect() {
   };
 }
 
-async function expectTrpcError(promise: Promise<unknown>, code: string) {
-  const error = await promise.then(
-    () => null,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(TRPCClientError);
-  expect((error as TRPCClientError<AppRouter>).data?.code).toBe(code);
-  return error as TRPCClientError<AppRouter>;
-}
-
 describe('chat over WebSocket', () => {
   it('delivers messages sent by one user to another subscribed user, with superjson dates', async () => {
     const alice = await signUpUser(clients, 'alice');
@@ -95,7 +86,11 @@ describe('chat over WebSocket', () => {
     });
 
     const listed = await outsider.client.trpc.rooms.list.query();
-    expect(listed.map((r) => r.id)).not.toContain(room.id);
+    expect(listed.rooms.map((r) => r.id)).not.toContain(room.id);
+    const directory = await outsider.client.trpc.rooms.directory.query({ name: room.name });
+    expect(directory.rooms).toEqual([]);
+    await expectTrpcError(outsider.client.trpc.rooms.find.query({ name: room.name }), 'NOT_FOUND');
+    await expectTrpcError(outsider.client.trpc.rooms.get.query({ roomId: room.id }), 'FORBIDDEN');
     await expectTrpcError(outsider.client.trpc.messages.list.query({ roomId: room.id }), 'FORBIDDEN');
     await expectTrpcError(outsider.client.trpc.rooms.members.query({ roomId: room.id }), 'FORBIDDEN');
     await expectTrpcError(outsider.client.trpc.rooms.join.mutate({ roomId: room.id }), 'FORBIDDEN');
@@ -180,6 +175,29 @@ describe('chat over WebSocket', () => {
     const error = (await failed) as TRPCClientError<AppRouter>;
     expect(error.data?.code).toBe('BAD_REQUEST');
     expect(error.data?.zodIssues?.[0]?.path).toEqual(['lastEventId']);
+  });
+
+  it("answers a lastEventId past the room's head with CONFLICT and the head, to resynchronise", async () => {
+    const alice = await signUpUser(clients, 'alice');
+    const room = await alice.client.trpc.rooms.create.mutate({
+      name: `r-${randomBytes(4).toString('hex')}`,
+      visibility: 'public',
+    });
+    // The room's head is 1 (alice joined); 5 is what a client that saw a database since reset would hold.
+    const failed = new Promise<unknown>((resolve) => {
+      alice.client.trpc.rooms.events.subscribe({ roomId: room.id, lastEventId: '5' }, { onError: resolve });
+    });
+    const error = (await failed) as TRPCClientError<AppRouter>;
+    expect(error.data?.code).toBe('CONFLICT');
+    expect(error.data?.resyncHeadSeq).toBe(room.lastSeq);
+    // At the head itself it resumes as usual.
+    const synced = new Promise<unknown>((resolve) => {
+      alice.client.trpc.rooms.events.subscribe(
+        { roomId: room.id, lastEventId: String(room.lastSeq) },
+        { onData: ({ data }) => data.type === 'synced' && resolve(data) },
+      );
+    });
+    expect(await synced).toMatchObject({ type: 'synced', seq: room.lastSeq });
   });
 
   it('answers invalid input with BAD_REQUEST and the zod issues', async () => {

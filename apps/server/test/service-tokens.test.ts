@@ -119,4 +119,26 @@ describe('service tokens', () => {
     expect(joined).toHaveLength(1);
     history.stop();
   });
+
+  it('without a room list, read only the rooms their bot belongs to, public ones included', async () => {
+    const lobby = await admin.client.trpc.rooms.create.mutate({
+      name: `lobby-${randomUUID().slice(0, 6)}`,
+      visibility: 'public',
+    });
+    const botName = `reader-bot-${randomUUID().slice(0, 6)}`;
+    const created = await admin.client.trpc.tokens.create.mutate({
+      name: botName,
+      scopes: ['messages:read'],
+      roomIds: [],
+    });
+    const bot = clients.connect({ getToken: () => created.token });
+    expect(await codeOf(bot.trpc.messages.list.query({ roomId: lobby.id }))).toBe('FORBIDDEN');
+    const refused = new Promise<unknown>((resolve) =>
+      bot.trpc.rooms.events.subscribe({ roomId: lobby.id }, { onError: resolve }),
+    );
+    expect(String(await refused)).toContain('not a member of this room');
+    // Once its bot is in the room, the same token reads it.
+    await admin.client.trpc.rooms.invite.mutate({ roomId: lobby.id, username: botName });
+    expect(await codeOf(bot.trpc.messages.list.query({ roomId: lobby.id }))).toBe('ok');
+  });
 });

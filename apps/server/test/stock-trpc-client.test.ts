@@ -100,7 +100,7 @@ describe('the stock @trpc/client over HTTP: httpBatchLink and httpSubscriptionLi
 
     const [me, rooms] = await Promise.all([stock.auth.me.query(), stock.rooms.list.query()]);
     expect(me).toEqual(session.user);
-    expect(rooms.map((r) => r.id)).toContain(room.id);
+    expect(rooms.rooms.map((r) => r.id)).toContain(room.id);
     const sent = await stock.messages.send.mutate({
       roomId: room.id,
       body: 'first',

@@ -132,10 +132,10 @@ describe.each(engines)('text the database cannot store, on $name', (engine) => {
   /** The room as stored: its messages (oldest first) and its last seq. */
   async function storedRoom(client: TetherClient, roomId: string) {
     const page = await client.trpc.messages.list.query({ roomId });
-    const rooms = await client.trpc.rooms.list.query();
+    const room = await client.trpc.rooms.get.query({ roomId });
     return {
       messages: page.messages.map((m) => ({ id: m.id, body: m.body, editedAt: m.editedAt })).reverse(),
-      lastSeq: rooms.find((r) => r.id === roomId)?.lastSeq,
+      lastSeq: room.lastSeq,
     };
   }
 

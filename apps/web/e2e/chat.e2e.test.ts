@@ -10,7 +10,7 @@ import {
 import { createTRPCClient, httpLink } from '@trpc/client';
 import type { Browser, Page } from 'playwright-core';
 import superjson from 'superjson';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, screenshot } from './helpers/browser';
 import { createRoom, roomIdOf, send, shownMessages, signUp, uniqueName } from './helpers/chat-page';
 import { chromiumAvailable } from './helpers/env';
@@ -31,10 +31,20 @@ afterAll(async () => {
   await killAllServers();
 });
 
+/** What any page said in its console about the Content-Security-Policy: the app must run under it untouched. */
+const cspViolations: string[] = [];
+afterEach(() => {
+  expect(cspViolations.splice(0)).toEqual([]);
+});
+
 /** A page of its own browser context: separate storage, as a separate person. */
 async function person(): Promise<Page> {
   const context = await browser.newContext();
-  return context.newPage();
+  const page = await context.newPage();
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) cspViolations.push(message.text());
+  });
+  return page;
 }
 
 /** The store's account of a room, read over HTTP with the page's own session. */
@@ -193,6 +203,23 @@ describe.skipIf(!hasBrowser)('chat in a real browser', () => {
     },
     90_000,
   );
+
+  it('runs under a strict Content-Security-Policy that refuses an injected inline script', async () => {
+    const alice = await person();
+    const response = await alice.goto(server.url);
+    expect(response?.headers()['content-security-policy']).toContain("script-src 'self'");
+    await alice.getByRole('heading', { name: 'Sign in' }).waitFor();
+    const ran = await alice.evaluate(() => {
+      const script = document.createElement('script');
+      script.textContent = 'window.injected = true';
+      document.head.append(script);
+      return (window as { injected?: boolean }).injected === true;
+    });
+    expect(ran).toBe(false);
+    // The console reports it: so the check after every test would see a violation of the app's own.
+    await expect.poll(() => cspViolations.length).toBe(1);
+    cspViolations.splice(0);
+  });
 
   it('keeps the user signed in and the room open across a reload', async () => {
     const alice = await person();

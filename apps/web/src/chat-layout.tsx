@@ -4,21 +4,20 @@ import { useEffect } from 'react';
 import { useTetherClient } from './connection/client-context';
 import { describeError } from './errors';
 import { CreateRoomForm } from './rooms/create-room-form';
+import { RoomDirectory } from './rooms/room-directory';
 import { RoomList } from './rooms/room-list';
 import { RoomView } from './rooms/room-view';
+import { useMyRooms } from './rooms/use-my-rooms';
 import { useSelectedRoom } from './rooms/use-selected-room';
 import { sessionStore } from './session/use-session';
 import { useTRPC } from './trpc';
-
-/** How often the room list is re-read, so invitations and new rooms appear without a reload. */
-const ROOM_LIST_REFRESH_MS = 5_000;
 
 export function ChatLayout({ user }: { user: User }) {
   const trpc = useTRPC();
   const client = useTetherClient();
   const queryClient = useQueryClient();
   // During an outage the last list stays on screen (its errors are the banner's to tell); re-read on reconnect.
-  const rooms = useQuery({ ...trpc.rooms.list.queryOptions(), refetchInterval: ROOM_LIST_REFRESH_MS });
+  const rooms = useMyRooms();
   useEffect(
     () =>
       client.status.subscribe((status) => {
@@ -27,7 +26,13 @@ export function ChatLayout({ user }: { user: User }) {
     [client, queryClient, trpc],
   );
   const [selectedId, select] = useSelectedRoom();
-  const selected = rooms.data?.find((room) => room.id === selectedId) ?? null;
+  const mine = rooms.data?.find((room) => room.id === selectedId);
+  // A room the user has not joined (opened from the directory or a link) is read on its own.
+  const other = useQuery({
+    ...trpc.rooms.get.queryOptions({ roomId: selectedId ?? '' }),
+    enabled: !!selectedId && rooms.isSuccess && !mine,
+  });
+  const selected = mine ?? (other.data?.id === selectedId ? other.data : null);
 
   return (
     <div className="layout">
@@ -47,6 +52,7 @@ export function ChatLayout({ user }: { user: User }) {
         )}
         {rooms.data && <RoomList rooms={rooms.data} user={user} selectedId={selectedId} onSelect={select} />}
         <CreateRoomForm onCreated={select} />
+        <RoomDirectory onSelect={select} />
       </aside>
       <main className="main">
         {selected ? (

@@ -33,8 +33,12 @@ export {
 export {
   formatError,
   INTERNAL_ERROR_MESSAGE,
+  ResyncError,
   RetryLaterError,
+  retryAfterSeconds,
+  retryLater,
   SessionEndError,
+  tooManyRequests,
   type ValidationIssue,
 } from './core/errors';
 export {
@@ -69,7 +73,18 @@ export type {
   MessagePage,
   SendMessageInput,
 } from './schemas/messages';
-export type { Presence, TypingInput } from './schemas/presence';
-export type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput, RoomVisibility } from './schemas/rooms';
+export type { Presence, PresenceChanges, PresenceUpdate, TypingInput } from './schemas/presence';
+export { applyPresenceUpdate, byUsername, presenceChanges, presenceUpdateSchema } from './schemas/presence';
+export type {
+  CreateRoomInput,
+  FindRoomInput,
+  InviteInput,
+  Member,
+  Room,
+  RoomPage,
+  RoomPageInput,
+  RoomRefInput,
+  RoomVisibility,
+} from './schemas/rooms';
 export type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
 export type { Caller, Services, StreamScope } from './services';

@@ -11,8 +11,17 @@ import type {
   MessagePage,
   SendMessageInput,
 } from './schemas/messages';
-import type { Presence, TypingInput } from './schemas/presence';
-import type { CreateRoomInput, InviteInput, Member, Room, RoomRefInput } from './schemas/rooms';
+import type { PresenceUpdate, TypingInput } from './schemas/presence';
+import type {
+  CreateRoomInput,
+  FindRoomInput,
+  InviteInput,
+  Member,
+  Room,
+  RoomPage,
+  RoomPageInput,
+  RoomRefInput,
+} from './schemas/rooms';
 import type { CreatedToken, CreateTokenInput, ServiceToken } from './schemas/tokens';
 
 /**
@@ -45,7 +54,10 @@ export interface Services {
   };
   rooms: {
     create(principal: Principal, input: CreateRoomInput, once: IdempotencyScope | null): Promise<Room>;
-    list(principal: Principal): Promise<Room[]>;
+    list(principal: Principal, input: RoomPageInput): Promise<RoomPage>;
+    directory(principal: Principal, input: RoomPageInput): Promise<RoomPage>;
+    get(principal: Principal, input: RoomRefInput): Promise<Room>;
+    find(principal: Principal, input: FindRoomInput): Promise<Room>;
     join(principal: Principal, input: RoomRefInput): Promise<Room>;
     leave(principal: Principal, input: RoomRefInput): Promise<void>;
     invite(principal: Principal, input: InviteInput): Promise<Member>;
@@ -61,8 +73,11 @@ export interface Services {
       query: RoomEventsQuery,
       scope: StreamScope,
     ): Promise<AsyncIterable<TrackedEnvelope<RoomStreamItem>>>;
-    /** Marks the principal present while the stream runs; yields a snapshot now and on every change. */
-    presence(principal: Principal, input: RoomRefInput, scope: StreamScope): Promise<AsyncIterable<Presence>>;
+    /**
+     * Marks the principal present while the stream runs; yields a snapshot, then
+     * what changed (a snapshot again after the subscriber lagged).
+     */
+    presence(principal: Principal, input: RoomRefInput, scope: StreamScope): Promise<AsyncIterable<PresenceUpdate>>;
     /** The principal is typing: shown to others for a few seconds, or until they send. */
     typing(principal: Principal, input: TypingInput): Promise<void>;
   };

@@ -25,12 +25,16 @@ export interface Limits {
   messageBurst: number;
   /** Calls in one WebSocket frame or one HTTP batch. */
   maxCallsPerFrame: number;
-  /** Sustained HTTP calls per second from one remote address (a batch costs one per call). */
+  /** Sustained HTTP calls per second from one remote address, and from one principal (a batch costs one per call). */
   httpCallsPerSecond: number;
-  /** HTTP calls one address may make at once. */
+  /** HTTP calls one address, or one principal, may make at once. */
   httpCallBurst: number;
   /** Unsent bytes queued for one connection before it is ended as a slow consumer. */
   sendBufferBytes: number;
+  /** Events read from storage for one principal's replays (resuming subscriptions), sustained, per process. */
+  replayEventsPerSecond: number;
+  /** ... at once: a reconnect after an outage replays this many before pacing sets in. */
+  replayEventBurst: number;
   /** Past this many unsent bytes, ephemeral events (untracked: presence, typing) wait; only the latest is sent once the reader catches up. */
   ephemeralBufferBytes: number;
 }
@@ -60,6 +64,8 @@ export const DEFAULT_LIMITS: Limits = {
   httpCallBurst: 500,
   sendBufferBytes: 4 * 1024 * 1024,
   ephemeralBufferBytes: 256 * 1024,
+  replayEventsPerSecond: 2_000,
+  replayEventBurst: 10_000,
 };
 
 export const DEFAULT_HEARTBEAT: Heartbeat = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

@@ -9,6 +9,7 @@ import {
 } from '@tether/protocol';
 import type { AnyTRPCRouter } from '@trpc/server';
 import { clientAddress } from './http/client-address';
+import { originPolicy } from './http/origin';
 import { createTrpcHttp } from './http/trpc-http';
 import { DEFAULT_HEARTBEAT, DEFAULT_LIMITS, type Heartbeat, type Limits } from './limits';
 import { errorMessage, type Logger, throttledWarning } from './logger';
@@ -43,8 +44,14 @@ export interface SessionCoreOptions<TRouter extends AnyTRPCRouter, TPrincipal> {
   metrics?: TransportMetrics;
   limits?: Partial<Limits>;
   heartbeat?: Partial<Heartbeat>;
-  /** Browser origins allowed to open a WebSocket, besides the server's own (`*`: any). */
+  /** Browser origins allowed in (WebSocket, and HTTP requests with an `Origin`), besides the server's own (`*`: any). */
   allowedOrigins?: readonly string[];
+  /**
+   * The origins the server is reached at (`https://chat.example.com`). When
+   * given, they alone are the server's own origin; without them, a browser's
+   * `Origin` equal to its `Host` is, under an IP literal or `localhost` only.
+   */
+  publicOrigins?: readonly string[];
   /** Peers whose `X-Forwarded-For` names the client (a load balancer's addresses). */
   trustedProxies?: readonly string[];
   /**
@@ -127,15 +134,24 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
     });
   const shared = { router: router as AnyTRPCRouter, sessions, limits, metrics, onLimit };
   const trustedProxies = options.trustedProxies ?? [];
+  const origins = originPolicy(options.allowedOrigins, options.publicOrigins);
+  // A hostile page may send refused requests as fast as it likes: a line every 5 s per transport says it is happening.
+  const originRefused = (event: string) => {
+    const warn = throttledWarning(logger, event, 5_000);
+    return (req: IncomingMessage) => warn(() => ({ origin: req.headers.origin, remote: req.socket.remoteAddress }));
+  };
   const websocket = createWebSocketTransport({
     ...shared,
-    allowedOrigins: options.allowedOrigins ?? [],
+    origins,
+    onOriginRefused: originRefused('ws.origin_refused'),
     trustedProxies,
     logger,
     onCallError: (error, path, type) => errorLogs.websocket({ error, path, type }),
   });
   const http = createTrpcHttp({
     ...shared,
+    origins,
+    onOriginRefused: originRefused('http.origin_refused'),
     refuseForNow: options.refuseForNow,
     onRefusedForNow: options.onRefusedForNow,
     authenticate: options.authenticate as Authenticate<unknown>,

@@ -95,6 +95,11 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
       // Tests sign many people up from one address; the sign-in limit has tests of its own that set it.
       TETHER_SIGN_INS_PER_MINUTE: '100000',
       TETHER_PASSWORD_HASHES_WAITING: '100000',
+      // Tests write fast from few accounts; the per-user write limits have tests of their own that set them.
+      TETHER_WRITES_PER_MINUTE: '10000000',
+      TETHER_ROOMS_PER_HOUR: '100000',
+      TETHER_REPLAY_EVENTS_PER_SECOND: '10000000',
+      TETHER_REPLAY_EVENT_BURST: '10000000',
       TETHER_WEB_ROOT: WEB_ROOT,
       LOG_LEVEL: 'info',
       ...options.env,

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { parseCommand, subcommand } from '../args';
 import { UsageError } from '../errors';
-import { findRoom } from '../rooms-lookup';
+import { allRooms, findRoom } from '../rooms-lookup';
 import type { Command } from './command';
 
 const USAGE = `Usage:
-  tether rooms ls
+  tether rooms ls [--public] [--name TEXT]   your rooms; --public: the public rooms to join
   tether rooms create NAME [--private]
   tether rooms join ROOM
   tether rooms leave ROOM
@@ -17,7 +17,11 @@ export const rooms: Command = async (ctx, args) => {
   const split = subcommand(args, USAGE, output.line);
   if (!split) return;
   const [action, rest] = split;
-  const parsed = parseCommand(rest, { usage: USAGE, options: { private: { type: 'boolean' } } }, output.line);
+  const parsed = parseCommand(
+    rest,
+    { usage: USAGE, options: { private: { type: 'boolean' }, public: { type: 'boolean' }, name: { type: 'string' } } },
+    output.line,
+  );
   if (!parsed) return;
   const [first, second] = parsed.positionals;
   const api = await ctx.api();
@@ -27,7 +31,7 @@ export const rooms: Command = async (ctx, args) => {
   switch (action) {
     case 'ls': {
       need(0);
-      const list = await api.rooms.list.query();
+      const list = await allRooms(api, parsed.values.public ? 'directory' : 'mine', parsed.values.name);
       if (output.json) return output.data(list);
       return output.table(
         list.map((r) => [r.name, r.visibility, String(r.memberCount), r.isMember ? 'yes' : '', String(r.lastSeq)]),

@@ -1,4 +1,5 @@
 import { readdir, readFile } from 'node:fs/promises';
+import { parseOpenFileLimits } from '../../src/fd-budget';
 
 /** Linux's USER_HZ: /proc/<pid>/stat counts CPU time in these ticks. */
 const TICKS_PER_SECOND = 100;
@@ -27,10 +28,9 @@ export async function openDescriptors(pid: number): Promise<number> {
 
 /** A process's hard limit on open descriptors (RLIMIT_NOFILE), from /proc. */
 export async function descriptorLimit(pid: number): Promise<number> {
-  const limits = await readFile(`/proc/${pid}/limits`, 'utf8');
-  const match = /^Max open files\s+(\d+|unlimited)\s+(\d+|unlimited)/m.exec(limits);
-  if (!match?.[2]) throw new Error(`no open-files limit in /proc/${pid}/limits`);
-  return match[2] === 'unlimited' ? Number.POSITIVE_INFINITY : Number(match[2]);
+  const limits = parseOpenFileLimits(await readFile(`/proc/${pid}/limits`, 'utf8'));
+  if (!limits) throw new Error(`no open-files limit in /proc/${pid}/limits`);
+  return limits.hard;
 }
 
 /** The `p`-th percentile (0-100) by nearest rank; NaN for no values. */

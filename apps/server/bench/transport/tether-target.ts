@@ -30,6 +30,10 @@ const SERVER_ENV: Record<string, string> = {
   TETHER_MAX_CONNECTIONS_PER_PRINCIPAL: UNLIMITED,
   TETHER_MAX_SUBSCRIPTIONS_PER_PRINCIPAL: UNLIMITED,
   TETHER_MAX_CALLS_PER_FRAME: UNLIMITED,
+  TETHER_WRITES_PER_MINUTE: UNLIMITED,
+  TETHER_REPLAY_EVENTS_PER_SECOND: UNLIMITED,
+  TETHER_REPLAY_EVENT_BURST: UNLIMITED,
+  TETHER_ROOMS_PER_HOUR: UNLIMITED,
   // Thousands of connections open at once: none may time out waiting for its turn.
   TETHER_HANDSHAKE_TIMEOUT_MS: '60000',
   // Not warn: spawnServer waits for the info-level `server.listening` line.

@@ -9,6 +9,7 @@ import { createRoomEventLog } from './room-events';
 import { createRoomsService } from './rooms-service';
 import type { SignInLimits } from './sign-in-limits';
 import { createTokensService } from './tokens-service';
+import type { WriteLimits } from './write-limits';
 
 export interface ChatServicesOptions {
   store: Store;
@@ -27,19 +28,21 @@ export interface ChatServicesOptions {
   revocations: Pick<RevocationLog, 'record'>;
   /** Sign-in and sign-up attempts per address and wrong passwords per username. */
   signInLimits: SignInLimits;
+  /** Writes and new rooms per user. */
+  writeLimits: WriteLimits;
   passwords: PasswordHasher;
 }
 
 /** The chat domain: everything in `Services`. */
 export function createChatServices(options: ChatServicesOptions): Services {
-  const { store, writes, bus, revocations } = options;
+  const { store, writes, bus, revocations, writeLimits } = options;
   const recheckMs = options.recheckMs ?? null;
   const events = createRoomEventLog(store, bus, { headCheckMs: recheckMs });
   const presence = createPresence(bus, { roster: options.roster, recheckMs, onError: options.onFanOutError });
   return {
     auth: createAuthService(options),
-    rooms: createRoomsService({ store, writes, events, presence, revocations }),
-    messages: createMessagesService({ store, writes, events, presence }),
+    rooms: createRoomsService({ store, writes, events, presence, revocations, writeLimits }),
+    messages: createMessagesService({ store, writes, events, presence, writeLimits }),
     tokens: createTokensService({ store, writes, events, revocations }),
   };
 }

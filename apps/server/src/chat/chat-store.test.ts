@@ -16,6 +16,7 @@ import { createChatServices } from './chat-services';
 import { createPasswordHasher, type PasswordHasher } from './passwords';
 import { roomStreamId } from './room-events';
 import { createSignInLimits } from './sign-in-limits';
+import { createWriteLimits } from './write-limits';
 
 const key = () => `key-${randomUUID()}`;
 /** Every sign-up and sign-in here comes from one address (documentation range, RFC 5737). */
@@ -57,6 +58,7 @@ describe.each(storeEngines('chat store suite'))('chat store suite: $name', (engi
         failuresPerUsernameAndAddress: 10,
         failuresPerUsername: 100,
       }),
+      writeLimits: createWriteLimits({ writesPerMinute: 1_000, roomsPerHour: 1_000 }),
       passwords,
     });
     const session = await chat.auth.signUp({ username: 'alice', password: 'long enough password' }, caller);

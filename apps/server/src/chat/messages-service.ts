@@ -5,6 +5,7 @@ import { TRPCError } from '@trpc/server';
 import type { PresenceTracker } from './presence';
 import { roomForReading, roomForWriting, writeRefusals } from './room-access';
 import type { RoomEventLog } from './room-events';
+import type { WriteLimits } from './write-limits';
 
 interface MessageRow {
   id: string;
@@ -115,24 +116,29 @@ export function createMessagesService({
   writes,
   events,
   presence,
+  writeLimits,
 }: {
   store: Store;
   writes: GroupCommit;
   events: RoomEventLog;
   presence: PresenceTracker;
+  /** Every send, edit and delete counts toward its author's rate. */
+  writeLimits: Pick<WriteLimits, 'admitWrite'>;
 }): Services['messages'] {
   // Sends lock their rooms' streams in id order, so their batches may run beside each other.
   const send = writes.define(sendBatch(events), { concurrent: true });
   return {
     async send(principal, input, once) {
+      await writeLimits.admitWrite(principal.userId);
       const message = await send({ principal, input }, once);
       // Whoever has sent has stopped typing.
       presence.stopTyping(input.roomId, principal.userId);
       return message;
     },
 
-    edit: (principal, input, once) =>
-      writes.run(async (tx) => {
+    async edit(principal, input, once) {
+      await writeLimits.admitWrite(principal.userId);
+      return writes.run(async (tx) => {
         const row = await ownMessage(tx, principal, input.messageId);
         const [updated] = await tx.query<{ edited_at: Date }>(
           'UPDATE messages SET body = $2, edited_at = now() WHERE id = $1 RETURNING edited_at',
@@ -146,9 +152,11 @@ export function createMessagesService({
           },
         ]);
         return message;
-      }, once),
+      }, once);
+    },
 
     async delete(principal, input, once) {
+      await writeLimits.admitWrite(principal.userId);
       await writes.run(async (tx) => {
         const row = await ownMessage(tx, principal, input.messageId);
         await tx.query('UPDATE messages SET deleted_at = now() WHERE id = $1', [row.id]);
@@ -169,7 +177,7 @@ export function createMessagesService({
     },
 
     async list(principal, { roomId, beforeSeq, limit }) {
-      await roomForReading(store, principal.userId, roomId);
+      await roomForReading(store, principal, roomId);
       const rows = await store.query<MessageRow>(
         `${MESSAGE_SELECT}
          WHERE m.room_id = $1 AND m.deleted_at IS NULL AND ($2::integer IS NULL OR m.seq < $2)

@@ -65,4 +65,13 @@ export const CHAT_MIGRATIONS: readonly Migration[] = [
         revoked_at timestamptz
       );`,
   },
+  {
+    // A private room's name is its members' business: unique among public rooms only, so creating a room can
+    // never tell whether a private one of that name exists. Pages of rooms go by (name, id).
+    id: 'chat-003-public-names',
+    sql: `
+      ALTER TABLE rooms DROP CONSTRAINT rooms_name_key;
+      CREATE UNIQUE INDEX rooms_public_name ON rooms (name) WHERE visibility = 'public';
+      CREATE INDEX rooms_name_id ON rooms (name, id);`,
+  },
 ];

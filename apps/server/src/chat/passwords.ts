@@ -1,7 +1,6 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { RetryLaterError } from '@tether/protocol';
-import { TRPCError } from '@trpc/server';
+import { type RetryLaterError, retryLater, tooManyRequests } from '@tether/protocol';
 import PQueue from 'p-queue';
 import { type HashingThread, hashingThread } from './hashing-thread';
 
@@ -94,14 +93,16 @@ export function createPasswordHasher(
   let hashMs = 100;
   const busy = (): RetryLaterError | null => {
     if (queue.pending < queue.concurrency || queue.size < settings.waiting) return null;
-    const seconds = Math.max(1, Math.ceil(((queue.size + queue.pending) * hashMs) / queue.concurrency / 1000));
-    return new RetryLaterError(seconds * 1000, `the server is busy checking passwords: try again in ${seconds} s`);
+    return retryLater(
+      'the server is busy checking passwords',
+      ((queue.size + queue.pending) * hashMs) / queue.concurrency,
+    );
   };
   const refuseIfBusy = () => {
     const later = busy();
     if (!later) return;
     onRefused();
-    throw new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later });
+    throw tooManyRequests(later);
   };
   const inTurn = async <T>(work: () => Promise<T>): Promise<T> => {
     refuseIfBusy();

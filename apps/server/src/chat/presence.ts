@@ -1,8 +1,22 @@
-import type { Presence, Pushable, PushSink, UserRef } from '@tether/protocol';
-import { type Bus, createMemoryRoster, pushable, type Roster } from '@tether/server-core';
+import {
+  byUsername,
+  type Presence,
+  type PresenceUpdate,
+  type Pushable,
+  type PushSink,
+  presenceChanges,
+  type UserRef,
+} from '@tether/protocol';
+import { type Bus, createMemoryRoster, pushable, type Roster, TokenBucket } from '@tether/server-core';
 
 /** How long "typing" shows after the last keystroke signal. */
 export const TYPING_TTL_MS = 5_000;
+/** A room's changes on this process are said at most once per tick: a storm of them costs one update per tick. */
+export const PRESENCE_TICK_MS = 100;
+/** Times a user may start typing in a room at once, and per second after; past it the signal is ignored (it is only a hint). */
+const TYPING_STARTS = { burst: 5, ratePerSecond: 1 };
+/** How often typing allowances that are full again (as good as none) are forgotten. */
+const TYPING_SWEEP_MS = 60_000;
 
 /** Who has the room open and who types in it, on this process. */
 interface LocalRoom {
@@ -17,9 +31,15 @@ interface RoomView {
   typing: UserRef[];
 }
 
-/** The watchers of a room on this process, and what each was sent last. */
+/** One watcher: `synced` while it has been sent every update since its snapshot, so a change is enough. */
+interface Watcher {
+  synced: boolean;
+}
+
+/** The watchers of a room on this process, and the room as they were last told. */
 interface RoomWatch {
-  sinks: Map<PushSink<Presence>, string>;
+  watchers: Map<PushSink<PresenceUpdate>, Watcher>;
+  known: Presence;
   /** Who was online on the other processes at the last read that reached the roster (typing is too fleeting to keep). */
   others: RoomView[];
   /** A read of the roster is under way; `again`: something changed meanwhile, so read once more after it. */
@@ -37,33 +57,52 @@ export interface PresenceOptions {
    */
   recheckMs?: number | null;
   typingTtlMs?: number;
+  tickMs?: number;
   /** A roster or bus failure: presence is best effort, never a crash, and goes on with what it knows. */
   onError?(error: unknown): void;
 }
 
 const topicOf = (roomId: string) => `presence:${roomId}`;
-const byName = (a: UserRef, b: UserRef) => a.username.localeCompare(b.username);
 
-/** Everyone in any process's view, once, sorted by name. */
+/** Everyone in any process's list, once, in name order. */
 function union(lists: UserRef[][]): UserRef[] {
   const users = new Map<string, UserRef>();
   for (const list of lists) for (const user of list) users.set(user.id, user);
-  return [...users.values()].sort(byName);
+  return [...users.values()].sort(byUsername);
 }
 
 /**
  * Who has a room open and who is typing. Each process keeps its own users in
- * memory and says so in the roster; a change rings the room's doorbell on the
- * bus, and every process with watchers of the room reads the roster and sends
- * each watcher the new snapshot, if it changed. Ephemeral by design: nothing is
- * stored, and a restart starts empty (clients re-announce themselves).
+ * memory and says so in the roster, at most once per tick per room; a change
+ * rings the room's doorbell on the bus, and every process with watchers of the
+ * room reads the roster and sends its watchers what changed, one object for
+ * all of them (serialized once). A watcher gets a snapshot first, and again
+ * whenever the transport held an update back because it lagged. Ephemeral by
+ * design: nothing is stored, and a restart starts empty (clients re-announce themselves).
  */
 export function createPresence(bus: Bus, options: PresenceOptions = {}) {
   const typingTtlMs = options.typingTtlMs ?? TYPING_TTL_MS;
+  const tickMs = options.tickMs ?? PRESENCE_TICK_MS;
   const roster = options.roster ?? createMemoryRoster();
   const onError = options.onError ?? (() => {});
+  /** Each typing user's allowance of starts, by room and user. */
+  const typingStarts = new Map<string, TokenBucket>();
+  setInterval(() => {
+    for (const [key, allowance] of typingStarts) if (allowance.full) typingStarts.delete(key);
+  }, TYPING_SWEEP_MS).unref();
+  const mayStartTyping = (roomId: string, userId: string): boolean => {
+    const key = `${roomId}:${userId}`;
+    let allowance = typingStarts.get(key);
+    if (!allowance) {
+      allowance = new TokenBucket(TYPING_STARTS);
+      typingStarts.set(key, allowance);
+    }
+    return allowance.take();
+  };
   const rooms = new Map<string, LocalRoom>();
   const watches = new Map<string, RoomWatch>();
+  /** Rooms said less than a tick ago; `dirty`: changed since, to be said when the tick ends. */
+  const saidLately = new Map<string, { dirty: boolean }>();
 
   const roomOf = (roomId: string): LocalRoom => {
     let room = rooms.get(roomId);
@@ -98,7 +137,24 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
     }
   };
 
-  /** Reads the room from the roster and sends the snapshot to every watcher here that has not got it. */
+  /** Sends each watcher that was here when the read started what changed, or a snapshot if it needs one. */
+  const tell = (watch: RoomWatch, audience: [PushSink<PresenceUpdate>, Watcher][], now: Presence) => {
+    const changes = presenceChanges(watch.known, now);
+    watch.known = now;
+    let snapshot: PresenceUpdate | undefined;
+    for (const [sink, watcher] of audience) {
+      // Stopped during the read.
+      if (watch.watchers.get(sink) !== watcher) continue;
+      if (!watcher.synced) {
+        snapshot ??= { kind: 'snapshot', ...now };
+        watcher.synced = sink.next(snapshot) !== false;
+      } else if (changes) {
+        watcher.synced = sink.next(changes) !== false;
+      }
+    }
+  };
+
+  /** Reads the room from the roster and tells every watcher here. */
   const refresh = async (roomId: string): Promise<void> => {
     const watch = watches.get(roomId);
     if (!watch) return;
@@ -112,20 +168,13 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
         watch.again = false;
         // Who was here when the read started: a watcher that joins during it waits for the next read (`again`),
         // so it is never shown a snapshot older than itself.
-        const audience = [...watch.sinks.keys()];
+        const audience = [...watch.watchers];
         const views = [...(await othersOf(roomId, watch)), localView(roomId)];
-        const presence: Presence = {
+        tell(watch, audience, {
           roomId,
           online: union(views.map((view) => view.online)),
           typing: union(views.map((view) => view.typing)),
-        };
-        const text = JSON.stringify(presence);
-        for (const sink of audience) {
-          const last = watch.sinks.get(sink);
-          if (last === undefined || last === text) continue;
-          watch.sinks.set(sink, text);
-          sink.next(presence);
-        }
+        });
       } while (watch.again);
     } catch (error) {
       onError(error);
@@ -138,7 +187,7 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
   };
 
   /** Says this process's view of the room in the roster, then rings the room's doorbell on every process. */
-  const changed = async (roomId: string) => {
+  const say = async (roomId: string) => {
     const view = localView(roomId);
     const empty = view.online.length === 0 && view.typing.length === 0;
     if (empty) rooms.delete(roomId);
@@ -151,12 +200,35 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
       void refresh(roomId);
     }
   };
+
+  /** The room changed here: said now if it was quiet, else once when its tick ends, with all that changed meanwhile. */
+  const changed = (roomId: string) => {
+    const lately = saidLately.get(roomId);
+    if (lately) {
+      lately.dirty = true;
+      return;
+    }
+    const entry = { dirty: false };
+    saidLately.set(roomId, entry);
+    void say(roomId);
+    const endTick = () => {
+      if (!entry.dirty) {
+        saidLately.delete(roomId);
+        return;
+      }
+      entry.dirty = false;
+      void say(roomId);
+      setTimeout(endTick, tickMs).unref();
+    };
+    setTimeout(endTick, tickMs).unref();
+  };
+
   const stopTyping = (roomId: string, userId: string) => {
     const entry = rooms.get(roomId)?.typing.get(userId);
     if (!entry) return;
     clearTimeout(entry.timer);
     rooms.get(roomId)?.typing.delete(userId);
-    void changed(roomId);
+    changed(roomId);
   };
 
   if (options.recheckMs) {
@@ -167,32 +239,38 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
 
   return {
     /**
-     * Marks `user` present while the stream runs; delivers the current
-     * snapshot, then every change. Pushed, so a reader that lags is the
-     * transport's to handle: it keeps only the latest snapshot for it.
+     * Marks `user` present while the stream runs; delivers a snapshot, then
+     * what changed. Pushed, so a reader that lags is the transport's to
+     * handle: it keeps only the latest update, and this sends a snapshot next.
      */
-    stream(roomId: string, user: UserRef): Pushable<Presence> {
+    stream(roomId: string, user: UserRef): Pushable<PresenceUpdate> {
       return pushable((sink) => {
         let watch = watches.get(roomId);
         if (!watch) {
-          watch = { sinks: new Map(), others: [], reading: false, again: false };
+          watch = {
+            watchers: new Map(),
+            known: { roomId, online: [], typing: [] },
+            others: [],
+            reading: false,
+            again: false,
+          };
           watches.set(roomId, watch);
           bus.subscribe(topicOf(roomId), onDoorbell);
         }
-        watch.sinks.set(sink, '');
+        watch.watchers.set(sink, { synced: false });
         if (watch.reading) watch.again = true;
         const room = roomOf(roomId);
         const entry = room.online.get(user.id) ?? { user, streams: 0 };
         entry.streams += 1;
         room.online.set(user.id, entry);
-        void changed(roomId);
+        changed(roomId);
         let stopped = false;
         return {
           stop() {
             if (stopped) return;
             stopped = true;
             const current = watches.get(roomId);
-            if (current?.sinks.delete(sink) && current.sinks.size === 0) {
+            if (current?.watchers.delete(sink) && current.watchers.size === 0) {
               watches.delete(roomId);
               bus.unsubscribe(topicOf(roomId), onDoorbell);
             }
@@ -203,19 +281,21 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
               clearTimeout(typing.timer);
               room.typing.delete(user.id);
             }
-            void changed(roomId);
+            changed(roomId);
           },
         };
       });
     },
+    /** Shows `user` typing for a while; a user who starts too often is not shown (typing is only a hint). */
     typing(roomId: string, user: UserRef): void {
+      const current = rooms.get(roomId)?.typing.get(user.id);
+      if (!current && !mayStartTyping(roomId, user.id)) return;
       const room = roomOf(roomId);
-      const existing = room.typing.get(user.id);
-      if (existing) clearTimeout(existing.timer);
+      if (current) clearTimeout(current.timer);
       const timer = setTimeout(() => stopTyping(roomId, user.id), typingTtlMs);
       timer.unref?.();
       room.typing.set(user.id, { user, timer });
-      if (!existing) void changed(roomId);
+      if (!current) changed(roomId);
     },
     stopTyping,
   };

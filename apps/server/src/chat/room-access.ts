@@ -1,8 +1,8 @@
-import type { Room } from '@tether/protocol';
+import type { Principal, Room } from '@tether/protocol';
 import type { Queryable } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 
-interface RoomRow {
+export interface RoomRow {
   id: string;
   name: string;
   visibility: Room['visibility'];
@@ -21,6 +21,10 @@ export const ROOM_SELECT = `
     COALESCE((SELECT s.last_seq FROM event_streams s WHERE s.stream_id = 'room:' || r.id), 0) AS last_seq
   FROM rooms r`;
 
+/** Whether room `r` is readable by user $1: public, or private with them as a member. */
+export const READABLE_BY_USER_1 = `(r.visibility = 'public'
+  OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1))`;
+
 export const toRoom = (row: RoomRow): Room => ({
   id: row.id,
   name: row.name,
@@ -38,23 +42,38 @@ export async function findRoom(db: Queryable, userId: string, roomId: string): P
   return toRoom(row);
 }
 
-export async function listRooms(db: Queryable, userId: string): Promise<Room[]> {
-  const rows = await db.query<RoomRow>(
-    `${ROOM_SELECT} WHERE r.visibility = 'public'
-       OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1)
-     ORDER BY r.name`,
-    [userId],
-  );
-  return rows.map(toRoom);
+/**
+ * A room by name that `userId` may read: theirs if they belong to one of that
+ * name (a private name may repeat; belonging to two is ambiguous), else the public one.
+ */
+export async function roomByName(db: Queryable, userId: string, name: string): Promise<Room> {
+  const rows = await db.query<RoomRow>(`${ROOM_SELECT} WHERE r.name = $2 AND ${READABLE_BY_USER_1}`, [userId, name]);
+  const rooms = rows.map(toRoom);
+  const mine = rooms.filter((room) => room.isMember);
+  if (mine.length > 1) {
+    throw new TRPCError({
+      code: 'CONFLICT',
+      message: `you belong to ${mine.length} rooms named "${name}": name one by its id (${mine.map((room) => room.id).join(', ')})`,
+    });
+  }
+  const room = mine[0] ?? rooms.find((candidate) => candidate.visibility === 'public');
+  if (!room) throw new TRPCError({ code: 'NOT_FOUND', message: `no room "${name}" that you can see` });
+  return room;
 }
 
 type Access = Pick<Room, 'visibility' | 'isMember'>;
 
-/** Public rooms are readable by every signed-in user; private rooms by members only. */
-function refusalToRead(room: Access | undefined): TRPCError | null {
+/** Who reads: a person, or a service (whose token reaches only the rooms its bot belongs to). */
+export type Reader = Pick<Principal, 'userId' | 'kind'>;
+
+/** Public rooms are readable by every signed-in person; private rooms, and any room for a service, by members only. */
+function refusalToRead(room: Access | undefined, reader?: Reader): TRPCError | null {
   if (!room) return new TRPCError({ code: 'NOT_FOUND', message: 'no such room' });
   if (room.visibility === 'private' && !room.isMember) {
     return new TRPCError({ code: 'FORBIDDEN', message: 'this private room is for members only' });
+  }
+  if (reader?.kind === 'service' && !room.isMember) {
+    return new TRPCError({ code: 'FORBIDDEN', message: "this service token's bot is not a member of this room" });
   }
   return null;
 }
@@ -66,27 +85,29 @@ function refusalToWrite(room: Access | undefined): TRPCError | null {
   return new TRPCError({ code: 'FORBIDDEN', message: 'join the room first' });
 }
 
-export async function roomForReading(db: Queryable, userId: string, roomId: string): Promise<Room> {
-  const room = await findRoom(db, userId, roomId);
-  const refusal = refusalToRead(room);
+export async function roomForReading(db: Queryable, reader: Reader, roomId: string): Promise<Room> {
+  const room = await findRoom(db, reader.userId, roomId);
+  const refusal = refusalToRead(room, reader);
   if (refusal) throw refusal;
   return room;
 }
 
 /**
- * Whether `userId` may read `roomId`, and nothing else: what a subscription
- * checks before it starts. One index lookup per table, where `findRoom` also
- * counts members and reads the room's head.
+ * Whether `userId` may read `roomId`, and the room's newest seq: what a
+ * subscription checks before it starts. One index lookup per table, where
+ * `findRoom` also counts members.
  */
-export async function assertMayRead(db: Queryable, userId: string, roomId: string): Promise<void> {
-  const [row] = await db.query<{ visibility: Room['visibility']; is_member: boolean }>(
+export async function assertMayRead(db: Queryable, reader: Reader, roomId: string): Promise<{ lastSeq: number }> {
+  const [row] = await db.query<{ visibility: Room['visibility']; is_member: boolean; last_seq: number }>(
     `SELECT r.visibility,
-       EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member
+       EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $1) AS is_member,
+       COALESCE((SELECT s.last_seq FROM event_streams s WHERE s.stream_id = 'room:' || r.id), 0) AS last_seq
      FROM rooms r WHERE r.id = $2`,
-    [userId, roomId],
+    [reader.userId, roomId],
   );
-  const refusal = refusalToRead(row && { visibility: row.visibility, isMember: row.is_member });
+  const refusal = refusalToRead(row && { visibility: row.visibility, isMember: row.is_member }, reader);
   if (refusal) throw refusal;
+  return { lastSeq: row?.last_seq ?? 0 };
 }
 
 export async function roomForWriting(db: Queryable, userId: string, roomId: string): Promise<Room> {

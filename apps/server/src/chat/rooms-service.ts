@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Member, Principal, Services, UserRef } from '@tether/protocol';
+import { type Member, type Principal, ResyncError, type Services, type UserRef } from '@tether/protocol';
 import type { GroupCommit, RevocationLog, Store, WriteTx } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
 import type { PresenceTracker } from './presence';
-import { assertMayRead, findRoom, listRooms, roomForReading, roomForWriting } from './room-access';
+import { assertMayRead, findRoom, roomByName, roomForReading, roomForWriting } from './room-access';
 import type { RoomEventLog } from './room-events';
+import { roomPage } from './room-pages';
+import type { WriteLimits } from './write-limits';
 
 const userRef = (principal: Principal): UserRef => ({ id: principal.userId, username: principal.username });
 
@@ -39,6 +41,7 @@ export function createRoomsService({
   events,
   presence,
   revocations,
+  writeLimits,
 }: {
   store: Store;
   writes: GroupCommit;
@@ -46,9 +49,11 @@ export function createRoomsService({
   presence: PresenceTracker;
   /** Ends open streams bound to a revocation key, on every server process, once the write commits. */
   revocations: Pick<RevocationLog, 'record'>;
+  writeLimits: Pick<WriteLimits, 'admitRoom' | 'admitWrite'>;
 }): Services['rooms'] {
   return {
     async create(principal, input, once) {
+      await writeLimits.admitRoom(principal.userId);
       const roomId = randomUUID();
       try {
         return await writes.run(async (tx) => {
@@ -62,23 +67,30 @@ export function createRoomsService({
           return findRoom(tx, principal.userId, roomId);
         }, once);
       } catch (error) {
+        // Only public names are unique, so a conflict tells of a room anyone can see.
         if (isUniqueViolation(error)) {
-          throw new TRPCError({ code: 'CONFLICT', message: `a room named "${input.name}" already exists` });
+          throw new TRPCError({ code: 'CONFLICT', message: `a public room named "${input.name}" already exists` });
         }
         throw error;
       }
     },
 
-    list: (principal) => listRooms(store, principal.userId),
+    list: (principal, input) => roomPage(store, principal.userId, 'mine', input),
+    directory: (principal, input) => roomPage(store, principal.userId, 'directory', input),
+    get: (principal, { roomId }) => roomForReading(store, principal, roomId),
+    find: (principal, { name }) => roomByName(store, principal.userId, name),
 
-    join: (principal, { roomId }) =>
-      writes.run(async (tx) => {
-        const room = await roomForReading(tx, principal.userId, roomId);
+    join: async (principal, { roomId }) => {
+      await writeLimits.admitWrite(principal.userId);
+      return writes.run(async (tx) => {
+        const room = await roomForReading(tx, principal, roomId);
         if (!room.isMember) await addMember(tx, events, roomId, userRef(principal));
         return findRoom(tx, principal.userId, roomId);
-      }),
+      });
+    },
 
     async leave(principal, { roomId }) {
+      await writeLimits.admitWrite(principal.userId);
       await writes.run(async (tx) => {
         const room = await findRoom(tx, principal.userId, roomId);
         const removed = await tx.query(
@@ -97,16 +109,18 @@ export function createRoomsService({
       });
     },
 
-    invite: (principal, { roomId, username }) =>
-      writes.run(async (tx) => {
+    invite: async (principal, { roomId, username }) => {
+      await writeLimits.admitWrite(principal.userId);
+      return writes.run(async (tx) => {
         await roomForWriting(tx, principal.userId, roomId);
         const [user] = await tx.query<UserRef>('SELECT id, username FROM users WHERE username = $1', [username]);
         if (!user) throw new TRPCError({ code: 'NOT_FOUND', message: `no user named "${username}"` });
         return addMember(tx, events, roomId, user);
-      }),
+      });
+    },
 
     async members(principal, { roomId }) {
-      await roomForReading(store, principal.userId, roomId);
+      await roomForReading(store, principal, roomId);
       const rows = await store.query<{ id: string; username: string; joined_at: Date }>(
         `SELECT u.id, u.username, m.joined_at FROM room_members m JOIN users u ON u.id = m.user_id
          WHERE m.room_id = $1 ORDER BY m.joined_at, u.username`,
@@ -118,13 +132,19 @@ export function createRoomsService({
     async events(principal, query, scope) {
       // Bound before access is checked, so a leave between the check and the stream cannot be missed.
       scope.endOnRevoke(membershipRevocationKey(query.roomId, principal.userId), LEFT_PRIVATE_ROOM);
-      await assertMayRead(store, principal.userId, query.roomId);
+      const { lastSeq } = await assertMayRead(store, principal, query.roomId);
+      // A resume point past the head was never given by this server (its data was reset): resuming
+      // from it would silently skip every event up to it, so the client is told to start afresh.
+      if (query.afterSeq !== null && query.afterSeq > lastSeq) {
+        const message = `lastEventId ${query.afterSeq} is past this room's newest event (${lastSeq}): subscribe again without it`;
+        throw new TRPCError({ code: 'CONFLICT', message, cause: new ResyncError(lastSeq, message) });
+      }
       return events.stream(query);
     },
 
     async presence(principal, { roomId }, scope) {
       scope.endOnRevoke(membershipRevocationKey(roomId, principal.userId), LEFT_PRIVATE_ROOM);
-      await assertMayRead(store, principal.userId, roomId);
+      await assertMayRead(store, principal, roomId);
       return presence.stream(roomId, userRef(principal));
     },
 

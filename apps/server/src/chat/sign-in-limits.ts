@@ -1,14 +1,7 @@
 import { isIPv6 } from 'node:net';
-import { RetryLaterError } from '@tether/protocol';
 import type { RedisClient } from '@tether/server-core';
-import { TRPCError } from '@trpc/server';
-import {
-  type RateLimiterAbstract,
-  RateLimiterMemory,
-  RateLimiterRedis,
-  RateLimiterRes,
-  RLWrapperTimeouts,
-} from 'rate-limiter-flexible';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+import { limiterFactory, takePoint } from './rate-limiter';
 
 export interface SignInLimitSettings {
   /** Sign-ins and sign-ups one address may try per minute. */
@@ -38,8 +31,6 @@ export interface SignInLimits {
 export type SignInLimit = 'sign_in_address' | 'sign_in_failures';
 
 const FAILURE_WINDOW_SECONDS = 15 * 60;
-/** A Redis that answers slower than this is passed over for the process's own count, so sign-in never hangs on it. */
-const REDIS_TIMEOUT_MS = 250;
 
 /** One IPv6 host holds a whole /64: counting its addresses apart would give it 2^64 allowances. */
 export function addressKey(address: string): string {
@@ -55,51 +46,20 @@ export function addressKey(address: string): string {
     .join(':')}::/64`;
 }
 
-function tooMany(what: string, msBeforeNext: number): TRPCError {
-  const seconds = Math.max(1, Math.ceil(msBeforeNext / 1000));
-  const message = `${what}: try again in ${seconds} s`;
-  return new TRPCError({ code: 'TOO_MANY_REQUESTS', message, cause: new RetryLaterError(seconds * 1000, message) });
-}
-
-/**
- * Limits on signing in, across every process when given Redis (keys shared
- * by all), else in this process. While Redis is away or slow each process
- * counts on its own (the insurance limiter), so the limits loosen by the
- * number of processes rather than vanish.
- */
+/** Limits on signing in, across every process when given Redis (see `limiterFactory`). */
 export function createSignInLimits(
   settings: SignInLimitSettings,
   options: { redis?: RedisClient; onRefused?(limit: SignInLimit): void } = {},
 ): SignInLimits {
   const { redis, onRefused } = options;
-  const limiter = (keyPrefix: string, points: number, duration: number): RateLimiterAbstract => {
-    const insuranceLimiter = new RateLimiterMemory({ keyPrefix, points, duration });
-    if (!redis) return insuranceLimiter;
-    const shared = new RateLimiterRedis({
-      storeClient: redis,
-      useRedisPackage: true,
-      rejectIfRedisNotReady: true,
-      keyPrefix: `tether:${keyPrefix}`,
-      points,
-      duration,
-      insuranceLimiter,
-    });
-    return new RLWrapperTimeouts({ limiter: shared, timeoutMs: REDIS_TIMEOUT_MS, insuranceLimiter });
-  };
+  const limiter = limiterFactory(redis);
   const perAddress = limiter('sign-in-address', settings.perAddressPerMinute, 60);
   const perPair = limiter('sign-in-failures-pair', settings.failuresPerUsernameAndAddress, FAILURE_WINDOW_SECONDS);
   const perUsername = limiter('sign-in-failures', settings.failuresPerUsername, FAILURE_WINDOW_SECONDS);
 
   /** Takes a point from `limiter` for `key`, or refuses the attempt. */
-  async function take(limiter: RateLimiterAbstract, key: string, refusal: string, limit: SignInLimit) {
-    try {
-      await limiter.consume(key);
-    } catch (refused) {
-      if (!(refused instanceof RateLimiterRes)) throw refused;
-      onRefused?.(limit);
-      throw tooMany(refusal, refused.msBeforeNext);
-    }
-  }
+  const take = (limiter: RateLimiterAbstract, key: string, refusal: string, limit: SignInLimit) =>
+    takePoint(limiter, key, refusal, () => onRefused?.(limit));
 
   const tooManyFrom = 'too many sign-in attempts from your address';
   return {

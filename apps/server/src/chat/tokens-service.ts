@@ -3,6 +3,7 @@ import type { Scope, Services, ServiceToken, UserPrincipal } from '@tether/proto
 import type { GroupCommit, Queryable, RevocationLog, Store } from '@tether/server-core';
 import { isUniqueViolation } from '@tether/server-core';
 import { TRPCError } from '@trpc/server';
+import { READABLE_BY_USER_1 } from './room-access';
 import type { RoomEventLog } from './room-events';
 import { hashServiceToken, newServiceToken, serviceTokenRevocationKey } from './service-tokens';
 
@@ -60,11 +61,10 @@ export function createTokensService({
         return await writes.run(async (tx) => {
           for (const roomId of roomIds) {
             // Being admin opens no private room: a bot goes only where its maker may go (else, as if no such room).
-            const [room] = await tx.query(
-              `SELECT 1 FROM rooms r WHERE r.id = $1 AND (r.visibility = 'public'
-                 OR EXISTS (SELECT 1 FROM room_members m WHERE m.room_id = r.id AND m.user_id = $2))`,
-              [roomId, principal.userId],
-            );
+            const [room] = await tx.query(`SELECT 1 FROM rooms r WHERE r.id = $2 AND ${READABLE_BY_USER_1}`, [
+              principal.userId,
+              roomId,
+            ]);
             if (!room) throw new TRPCError({ code: 'NOT_FOUND', message: `no room ${roomId}` });
           }
           const botId = randomUUID();

@@ -253,14 +253,14 @@ describe.skipIf(skipReason !== null)('a server whose disk fills up', () => {
       .catch((error: unknown) => error);
     expect(refusal(refusedRoom)).toEqual({ code: 'SERVICE_UNAVAILABLE', message: FULL_MESSAGE });
     expect((await probe(server, '/healthz', HEALTH_BOUND_MS)).status).toBe(200);
-    expect((await alice.client.trpc.rooms.list.query()).map((r) => r.id)).toContain(room.id);
+    expect((await alice.client.trpc.rooms.list.query()).rooms.map((r) => r.id)).toContain(room.id);
     const aliceReads = await alice.client.trpc.messages.list.query({ roomId: room.id });
     expect(aliceReads.messages.map((m) => m.id).sort()).toEqual(acknowledged.map((m) => m.id).sort());
     // A second user, on a connection opened while the disk is full, reads the same.
     const bobNow = clients.connect({ getToken: () => bob.session.accessToken });
     const bobReads = await bobNow.trpc.messages.list.query({ roomId: room.id });
     expect(bobReads.messages.map((m) => m.id).sort()).toEqual(acknowledged.map((m) => m.id).sort());
-    expect((await bobNow.trpc.rooms.list.query()).map((r) => r.id)).toContain(room.id);
+    expect((await bobNow.trpc.rooms.list.query()).rooms.map((r) => r.id)).toContain(room.id);
     expect(hasExited()).toBe(false);
 
     await removeFiller(server);

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { percentile } from '../../bench/transport/process-stats';
 import type { AttackPlan } from '../fixtures/attacker-process';
 
 /**
@@ -18,8 +19,7 @@ export async function p99Of(samples: number, call: () => Promise<unknown>): Prom
     await call();
     times.push(performance.now() - startedAt);
   }
-  times.sort((a, b) => a - b);
-  return times[Math.max(0, Math.ceil(0.99 * times.length) - 1)] ?? Number.NaN;
+  return percentile(times, 99);
 }
 
 export interface AttackOutcome {
@@ -29,6 +29,8 @@ export interface AttackOutcome {
   refused: number;
   /** Whether the attack was still going (not cut short by its bounds) when it was stopped. */
   lasted: boolean;
+  /** Bytes its presence watchers were sent, if it had any. */
+  received: number;
 }
 
 export interface Attack {

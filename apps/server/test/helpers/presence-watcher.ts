@@ -1,14 +1,18 @@
 import type { TetherClient } from '@tether/client';
-import type { Presence } from '@tether/protocol';
+import { applyPresenceUpdate, type Presence } from '@tether/protocol';
 
-/** Presence snapshots as they arrive; `until` resolves on the first one matching. */
+/**
+ * What a client knows of a room's presence after each update (a snapshot, or
+ * changes folded into what it knew); `until` resolves on the first state matching.
+ */
 export function watchPresence(client: TetherClient, roomId: string) {
   const seen: Presence[] = [];
   const waiters: Array<{ match: (p: Presence) => boolean; resolve: (p: Presence) => void }> = [];
   const subscription = client.trpc.rooms.presence.subscribe(
     { roomId },
     {
-      onData: (presence) => {
+      onData: (update) => {
+        const presence = applyPresenceUpdate(seen.at(-1) ?? null, update);
         seen.push(presence);
         for (const waiter of waiters.filter((w) => w.match(presence))) {
           waiters.splice(waiters.indexOf(waiter), 1);

@@ -38,6 +38,8 @@ export async function startTestServer(overrides: ConfigOverrides = {}): Promise<
     signIn: { perAddressPerMinute: 100_000, failuresPerUsernameAndAddress: 10, failuresPerUsername: 100 },
     // Tests sign people up many at once; the queue's own limit is tested with a server of its own.
     passwordHashing: { atOnce: 1, waiting: 100_000 },
+    // Tests write fast from few accounts; the per-user write limits are tested with servers of their own.
+    writes: { writesPerMinute: 10_000_000, roomsPerHour: 100_000 },
     serviceTokenRecheckMs: 60_000,
     tokenSecret: randomBytes(32).toString('base64url'),
     accessTokenTtlSeconds: 900,
@@ -109,14 +111,20 @@ export async function signUpUser(
 
 export const CURRENT_PROTOCOL_VERSION = String(PROTOCOL_VERSION);
 
-/** The stock tRPC HTTP client against `baseUrl`, with a bearer token when given. */
-export function httpClient(baseUrl: string, token?: string) {
+/**
+ * The stock tRPC HTTP client against `baseUrl`, with a bearer token when given;
+ * `from`: the address a trusting server counts it under (`X-Forwarded-For`).
+ */
+export function httpClient(baseUrl: string, token?: string, from?: string) {
   return createTRPCClient<AppRouter>({
     links: [
       httpLink({
         url: `${baseUrl}/trpc`,
         transformer: superjson,
-        headers: () => (token ? { authorization: `Bearer ${token}` } : {}),
+        headers: () => ({
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(from ? { 'x-forwarded-for': from } : {}),
+        }),
       }),
     ],
   });

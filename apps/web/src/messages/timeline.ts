@@ -15,8 +15,9 @@ export const NO_CHANGES: LiveChanges = { upserts: new Map(), deleted: new Set(),
 /** Folds one subscription item (or a confirmed send) into the live changes. */
 export function applyLive(
   state: LiveChanges,
-  item: RoomStreamItem | { type: 'confirmed'; message: Message },
+  item: RoomStreamItem | { type: 'confirmed'; message: Message } | { type: 'reset' },
 ): LiveChanges {
+  if (item.type === 'reset') return NO_CHANGES;
   const lastSeq = 'seq' in item ? Math.max(state.lastSeq, item.seq) : state.lastSeq;
   switch (item.type) {
     case 'message.sent':

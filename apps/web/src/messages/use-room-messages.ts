@@ -15,8 +15,10 @@ const PAGE_SIZE = 50;
 export function useRoomMessages(roomId: string) {
   const client = useTRPCClient();
   const trpc = useTRPC();
+  // Bumped when the server no longer has our resume point (its data was reset): everything is read afresh.
+  const [epoch, setEpoch] = useState(0);
   const history = useInfiniteQuery({
-    queryKey: ['room-history', roomId],
+    queryKey: ['room-history', roomId, epoch],
     queryFn: ({ pageParam }) =>
       client.messages.list.query({
         roomId,
@@ -38,6 +40,12 @@ export function useRoomMessages(roomId: string) {
   useSubscription(
     trpc.rooms.events.subscriptionOptions(since === null ? skipToken : { roomId, lastEventId: since }, {
       onData: ({ data }: { data: RoomStreamItem }) => apply(data),
+      onError: (error) => {
+        if (error.data?.resyncHeadSeq == null) return;
+        apply({ type: 'reset' });
+        setSince(null);
+        setEpoch((current) => current + 1);
+      },
     }),
   );
 

@@ -1,5 +1,6 @@
-import type { UserRef } from '@tether/protocol';
+import { applyPresenceUpdate, type Presence, type UserRef } from '@tether/protocol';
 import { useSubscription } from '@trpc/tanstack-react-query';
+import { useState } from 'react';
 import { useTRPC } from '../trpc';
 
 function typingText(typing: UserRef[], selfId: string): string {
@@ -13,9 +14,16 @@ function typingText(typing: UserRef[], selfId: string): string {
 /** Who has the room open now, and who is typing. Ephemeral: it starts afresh on every reconnect. */
 export function PresenceBar({ roomId, selfId }: { roomId: string; selfId: string }) {
   const trpc = useTRPC();
-  const subscription = useSubscription(trpc.rooms.presence.subscriptionOptions({ roomId }));
+  // The server sends a snapshot, then only what changed: folded here into what the room looks like.
+  const [known, setKnown] = useState<Presence | null>(null);
+  const subscription = useSubscription(
+    trpc.rooms.presence.subscriptionOptions(
+      { roomId },
+      { onData: (update) => setKnown((previous) => applyPresenceUpdate(previous, update)) },
+    ),
+  );
   // Presence is only true while it is live: when the connection drops, show nobody rather than stale names.
-  const data = subscription.status === 'pending' ? subscription.data : undefined;
+  const data = subscription.status === 'pending' && known?.roomId === roomId ? known : undefined;
   const online = data?.online ?? [];
   return (
     <div className="presence">

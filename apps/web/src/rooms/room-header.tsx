@@ -8,7 +8,8 @@ import { useTRPC } from '../trpc';
 export function RoomHeader({ room }: { room: Room }) {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const refreshRooms = () => queryClient.invalidateQueries({ queryKey: trpc.rooms.list.queryKey() });
+  // The user's rooms, this room on its own, and the directory all show membership.
+  const refreshRooms = () => queryClient.invalidateQueries({ queryKey: trpc.rooms.pathKey() });
   const join = useMutation(trpc.rooms.join.mutationOptions({ onSuccess: refreshRooms }));
   const leave = useMutation(trpc.rooms.leave.mutationOptions({ onSuccess: refreshRooms }));
   const invite = useMutation(trpc.rooms.invite.mutationOptions({ onSuccess: refreshRooms }));

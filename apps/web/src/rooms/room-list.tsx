@@ -1,7 +1,7 @@
 import type { Room, User } from '@tether/protocol';
 import { UnreadBadge } from './unread-badge';
 
-/** Public rooms and the user's private rooms; unread counts on the rooms not open. */
+/** The user's rooms, public and private; unread counts on the rooms not open. */
 export function RoomList(props: {
   rooms: Room[];
   user: User;
@@ -9,7 +9,7 @@ export function RoomList(props: {
   onSelect: (id: string) => void;
 }) {
   const { rooms, user, selectedId, onSelect } = props;
-  if (rooms.length === 0) return <p className="muted">No rooms yet: create the first one.</p>;
+  if (rooms.length === 0) return <p className="muted">No rooms yet: create one, or join a public one below.</p>;
   return (
     <nav aria-label="Rooms">
       <ul className="room-list">

@@ -2,7 +2,7 @@ import type { Room, User } from '@tether/protocol';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { useState } from 'react';
 import { useTRPC } from '../trpc';
-import { readMarker } from './read-markers';
+import { readMarker, resetReadMarker } from './read-markers';
 
 /**
  * Messages from others since the user last read the room. Replays from the
@@ -10,7 +10,7 @@ import { readMarker } from './read-markers';
  */
 export function UnreadBadge({ room, user }: { room: Room; user: User }) {
   const trpc = useTRPC();
-  const [since] = useState(() => readMarker(user.id, room.id) ?? room.lastSeq);
+  const [since, setSince] = useState(() => readMarker(user.id, room.id) ?? room.lastSeq);
   const [count, setCount] = useState(0);
   useSubscription(
     trpc.rooms.events.subscriptionOptions(
@@ -18,6 +18,15 @@ export function UnreadBadge({ room, user }: { room: Room; user: User }) {
       {
         onData: ({ data }) => {
           if (data.type === 'message.sent' && data.message.author.id !== user.id) setCount((n) => n + 1);
+        },
+        // The marker is past the room's newest event (the server's data was reset): what is unread is
+        // unknown, so the room counts as read up to its head, and the badge goes on from there.
+        onError: (error) => {
+          const head = error.data?.resyncHeadSeq;
+          if (head == null) return;
+          resetReadMarker(user.id, room.id, head);
+          setCount(0);
+          setSince(head);
         },
       },
     ),

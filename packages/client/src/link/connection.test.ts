@@ -48,7 +48,7 @@ function connect(
   let opened = 0;
   let lost = 0;
   let stable = 0;
-  const params = vi.fn(overrides.params ?? (async () => ({ protocolVersion: '3', token: 't' })));
+  const params = vi.fn(overrides.params ?? (async () => ({ protocolVersion: '4', token: 't' })));
   const connection = new Connection(
     {
       url: overrides.url ?? 'ws://server/trpc',
@@ -112,7 +112,7 @@ describe('Connection', () => {
     latest().open();
     expect(JSON.parse(latest().sent[0] as string)).toEqual({
       method: 'connectionParams',
-      data: { protocolVersion: '3', token: 't' },
+      data: { protocolVersion: '4', token: 't' },
     });
     expect(connection.status.state).toBe('connected');
     expect(counts().opened).toBe(1);

@@ -1,4 +1,4 @@
-import type { TRPCDefaultErrorShape, TRPCError } from '@trpc/server';
+import { type TRPCDefaultErrorShape, TRPCError } from '@trpc/server';
 import { z } from 'zod';
 import type { CloseCode } from './codes';
 
@@ -42,6 +42,38 @@ export class RetryLaterError extends Error {
   }
 }
 
+/**
+ * The cause of a resume point the server never gave: `lastEventId` past the
+ * stream's newest event (its data was reset, or the id came from elsewhere).
+ * `data.resyncHeadSeq` carries the newest seq; the client drops what it holds
+ * of the stream and starts afresh (without `lastEventId`).
+ */
+export class ResyncError extends Error {
+  constructor(
+    readonly headSeq: number,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'ResyncError';
+  }
+}
+
+/** Whole seconds to wait, at least one: what a refusal's message and HTTP's `Retry-After` say. */
+export const retryAfterSeconds = (ms: number): number => Math.max(1, Math.ceil(ms / 1000));
+
+/** A refusal for `what` that passes in `retryAfterMs`, rounded up to whole seconds: "`what`: try again in N s". */
+export function retryLater(what: string, retryAfterMs: number): RetryLaterError {
+  const seconds = retryAfterSeconds(retryAfterMs);
+  return new RetryLaterError(seconds * 1000, `${what}: try again in ${seconds} s`);
+}
+
+/** TOO_MANY_REQUESTS for `later`: `data.retryAfterMs` says when to come back, and over HTTP `Retry-After`. */
+export function tooManyRequests(later: RetryLaterError): TRPCError & { cause: RetryLaterError } {
+  return new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later }) as TRPCError & {
+    cause: RetryLaterError;
+  };
+}
+
 function validationIssues(cause: unknown): ValidationIssue[] | null {
   if (!(cause instanceof z.ZodError)) return null;
   return cause.issues.map(({ code, path, message }) => ({ code, path, message }));
@@ -51,7 +83,8 @@ function validationIssues(cause: unknown): ValidationIssue[] | null {
  * The one error formatter of every Tether router: stack traces never travel
  * (the server logs them), an unexpected error's message (driver or library
  * text) is replaced, validation errors carry their zod issues, and a session's
- * end carries its close code, a rate limit when to try again.
+ * end carries its close code, a rate limit when to try again, a resume point
+ * the server never gave the stream's head.
  */
 export function formatError({ shape, error }: { shape: TRPCDefaultErrorShape; error: TRPCError }) {
   return {
@@ -62,6 +95,7 @@ export function formatError({ shape, error }: { shape: TRPCDefaultErrorShape; er
       zodIssues: error.code === 'BAD_REQUEST' ? validationIssues(error.cause) : null,
       closeCode: error.cause instanceof SessionEndError ? error.cause.closeCode : null,
       retryAfterMs: error.cause instanceof RetryLaterError ? error.cause.retryAfterMs : null,
+      resyncHeadSeq: error.cause instanceof ResyncError ? error.cause.headSeq : null,
     },
   };
 }

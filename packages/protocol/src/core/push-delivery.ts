@@ -9,9 +9,23 @@
 
 /** Where a pushed stream's items go. After `error` or `complete`, nothing more. */
 export interface PushSink<T> {
-  next(item: T): void;
+  /**
+   * Delivers `item`. Returns false when it was held back instead, for a reader
+   * that lags: an ephemeral item waits there, and a later one replaces it. A
+   * stream of changes then sends its whole state next, not a change.
+   */
+  next(item: T): boolean | undefined;
   error(cause: unknown): void;
   complete(): void;
+  /**
+   * Charges `count` items about to be read from storage (a replay's page) to
+   * the reader's replay budget, and resolves when they may be read: the budget
+   * is paid back and the connection has drained (at once if the stream was
+   * stopped meanwhile). A negative count gives back what was charged and not
+   * read, at once. Live items are never paced. Absent where the reader paces
+   * itself (an iterator is pulled).
+   */
+  paced?(count: number): Promise<void>;
 }
 
 /** Registered, so that two copies of this package loaded at once still agree on it. */

@@ -4,8 +4,11 @@ import { roomEventsInputSchema } from '../schemas/events';
 import { typingInputSchema } from '../schemas/presence';
 import {
   createRoomInputSchema,
+  findRoomInputSchema,
   inviteInputSchema,
   memberSchema,
+  roomPageInputSchema,
+  roomPageSchema,
   roomRefInputSchema,
   roomSchema,
 } from '../schemas/rooms';
@@ -28,7 +31,29 @@ export function createRoomsRouter(rooms: Services['rooms']) {
       .use(onceByKey)
       .output(roomSchema)
       .mutation(({ ctx, input }) => rooms.create(ctx.principal, input, ctx.once)),
-    list: authedProcedure.output(z.array(roomSchema)).query(({ ctx }) => rooms.list(ctx.principal)),
+    /** The rooms the caller belongs to, public and private, a page at a time. */
+    list: authedProcedure
+      .input(roomPageInputSchema)
+      .output(roomPageSchema)
+      .query(({ ctx, input }) => rooms.list(ctx.principal, input)),
+    /** Public rooms, joined or not, a page at a time: where a user finds a room to join. */
+    directory: authedProcedure
+      .input(roomPageInputSchema)
+      .output(roomPageSchema)
+      .query(({ ctx, input }) => rooms.directory(ctx.principal, input)),
+    /** One room the caller may read (public, or private with them as a member): NOT_FOUND, or FORBIDDEN for a private one. */
+    get: authedProcedure
+      .input(roomRefInputSchema)
+      .output(roomSchema)
+      .query(({ ctx, input }) => rooms.get(ctx.principal, input)),
+    /**
+     * A room by name, as people type it: the caller's own, else the public one; NOT_FOUND when there is
+     * none they may read, CONFLICT (with the ids) when they belong to several of that name.
+     */
+    find: authedProcedure
+      .input(findRoomInputSchema)
+      .output(roomSchema)
+      .query(({ ctx, input }) => rooms.find(ctx.principal, input)),
     join: authedProcedure
       .input(roomRefInputSchema)
       .output(roomSchema)

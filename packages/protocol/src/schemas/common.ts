@@ -21,6 +21,15 @@ export const LIMITS = {
 
 export const idSchema = z.uuid({ error: 'must be a UUID' });
 
+/** How many items a page holds. */
+export const pageLimitSchema = z
+  .number()
+  .int()
+  .min(1, `limit must be 1–${LIMITS.pageSizeMax}`)
+  .max(LIMITS.pageSizeMax, `limit must be 1–${LIMITS.pageSizeMax}`)
+  .default(LIMITS.pageSizeDefault)
+  .describe('page size');
+
 export const usernameSchema = z
   .string()
   .trim()

@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, idSchema, LIMITS, seqSchema, storableText, userRefSchema } from './common';
+import {
+  idempotencyKeySchema,
+  idSchema,
+  LIMITS,
+  pageLimitSchema,
+  seqSchema,
+  storableText,
+  userRefSchema,
+} from './common';
 
 /**
  * Something a reader can see: not only whitespace, nor only invisible format characters (zero-width space and
@@ -48,13 +56,7 @@ export type DeleteMessageInput = z.infer<typeof deleteMessageInputSchema>;
 export const listMessagesInputSchema = z.object({
   roomId: idSchema.describe('room id'),
   beforeSeq: seqSchema.optional().describe("return messages older than this seq (the previous page's nextBeforeSeq)"),
-  limit: z
-    .number()
-    .int()
-    .min(1, `limit must be 1–${LIMITS.pageSizeMax}`)
-    .max(LIMITS.pageSizeMax, `limit must be 1–${LIMITS.pageSizeMax}`)
-    .default(LIMITS.pageSizeDefault)
-    .describe('page size'),
+  limit: pageLimitSchema,
 });
 export type ListMessagesInput = z.infer<typeof listMessagesInputSchema>;
 

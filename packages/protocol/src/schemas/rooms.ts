@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { idempotencyKeySchema, idSchema, LIMITS, seqSchema, usernameSchema, userRefSchema } from './common';
+import {
+  idempotencyKeySchema,
+  idSchema,
+  LIMITS,
+  pageLimitSchema,
+  seqSchema,
+  usernameSchema,
+  userRefSchema,
+} from './common';
 
 export const roomVisibilitySchema = z
   .enum(['public', 'private'])
@@ -16,7 +24,7 @@ export const roomNameSchema = z
     /^[a-z0-9][a-z0-9_-]*$/,
     'room name may contain only letters, digits, "_" and "-", and starts with a letter or digit',
   )
-  .describe('room name, unique and case-insensitive');
+  .describe('room name, case-insensitive; unique among public rooms');
 
 export const roomSchema = z.object({
   id: idSchema,
@@ -50,3 +58,29 @@ export const inviteInputSchema = z.object({
   username: usernameSchema.describe('the user to invite'),
 });
 export type InviteInput = z.infer<typeof inviteInputSchema>;
+
+/** One page of rooms, in name order. */
+export const roomPageInputSchema = z
+  .object({
+    name: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .max(LIMITS.roomNameMax, `name filter must be at most ${LIMITS.roomNameMax} characters`)
+      .optional()
+      .describe('only rooms whose name contains this'),
+    cursor: z.string().max(256).optional().describe("the previous page's nextCursor"),
+    limit: pageLimitSchema,
+  })
+  .prefault({});
+export type RoomPageInput = z.infer<typeof roomPageInputSchema>;
+
+export const roomPageSchema = z.object({
+  rooms: z.array(roomSchema),
+  /** Pass as `cursor` for the next page; null when there is none. */
+  nextCursor: z.string().nullable(),
+});
+export type RoomPage = z.infer<typeof roomPageSchema>;
+
+export const findRoomInputSchema = z.object({ name: roomNameSchema });
+export type FindRoomInput = z.infer<typeof findRoomInputSchema>;

@@ -13,7 +13,8 @@ import { callProcedure } from './call-procedure';
  */
 export interface SubscriptionSink {
   started(): void;
-  data(value: unknown): void;
+  /** Frames `value`; false when it was held back for a reader that lags (an ephemeral item, which a later one replaces). */
+  data(value: unknown): boolean;
   /** The subscription failed (or was ended from outside with a reason). */
   error(error: TRPCError): void;
   /** It completed, or its client stopped it. */
@@ -127,14 +128,19 @@ class Delivery implements PushSink<unknown>, SubscriptionDelivery {
     iterator.next().then(onItem, onFailure);
   }
 
-  next(item: unknown): void {
-    if (this.#ended) return;
+  next(item: unknown): boolean {
+    if (this.#ended) return true;
     try {
-      this.sink.data(item);
+      return this.sink.data(item);
     } catch (cause) {
       // An item that cannot be framed fails its subscription, never the server.
       this.error(cause);
+      return true;
     }
+  }
+
+  paced(count: number): Promise<void> {
+    return this.subscription.session.paceReplay(count, this.subscription.signal);
   }
 
   endedFromOutside(): void {

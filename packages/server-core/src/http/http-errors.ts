@@ -1,4 +1,5 @@
 import type { ServerResponse } from 'node:http';
+import { RetryLaterError, retryAfterSeconds } from '@tether/protocol';
 import { type AnyTRPCRouter, getErrorShape, type TRPCError, transformTRPCResponse } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 
@@ -7,6 +8,7 @@ import { getHTTPStatusCodeFromError } from '@trpc/server/http';
  * as tRPC's own handler would: one error per call of a batch. The shape is
  * serialized once whatever the batch's size, so a refusal costs less than the
  * request (a batch over the per-batch limit gets one error, not one per call).
+ * A refusal that passes (its cause a `RetryLaterError`) says when in `Retry-After`.
  */
 export function sendTrpcError(
   res: ServerResponse,
@@ -18,7 +20,11 @@ export function sendTrpcError(
   const config = router._def._config;
   const shape = getErrorShape({ config, error, type: 'unknown', path: undefined, input: undefined, ctx: undefined });
   const one = JSON.stringify(transformTRPCResponse(config, { error: shape }));
+  const later =
+    error.cause instanceof RetryLaterError
+      ? { 'retry-after': String(retryAfterSeconds(error.cause.retryAfterMs)) }
+      : {};
   res
-    .writeHead(getHTTPStatusCodeFromError(error), { 'content-type': 'application/json', ...headers })
+    .writeHead(getHTTPStatusCodeFromError(error), { 'content-type': 'application/json', ...later, ...headers })
     .end(responses.batch ? `[${Array.from({ length: responses.count }, () => one).join(',')}]` : one);
 }

@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import sirv from 'sirv';
 import type { Metrics } from '../observability/metrics';
+import { metricsAccess } from './metrics-access';
 import { requestUrl } from './request-url';
+import { webAppHeaders } from './security-headers';
 
 export interface HttpHandlerOptions {
   /** Serves `/trpc/*` (the session core's `handleTrpc`). */
@@ -11,6 +13,10 @@ export interface HttpHandlerOptions {
   isReady(): Promise<boolean>;
   /** Rendered at `/metrics` when given. */
   metrics?: Pick<Metrics, 'render' | 'contentType'>;
+  /** When set, `/metrics` answers whoever presents it as `Authorization: Bearer`; unset, loopback peers only. */
+  metricsToken?: string;
+  /** The origins the web app is served at, named in its Content-Security-Policy beside `'self'`. */
+  publicOrigins?: readonly string[];
   webRoot: string | undefined;
 }
 
@@ -26,8 +32,12 @@ function sendJson(res: ServerResponse, status: number, body: unknown): void {
 export function createHttpHandler(options: HttpHandlerOptions): (req: IncomingMessage, res: ServerResponse) => void {
   const { isReady, webRoot, metrics } = options;
   const web = webRoot && existsSync(webRoot) ? sirv(webRoot, { single: true, etag: true, gzip: true }) : null;
+  const pageHeaders = Object.entries(webAppHeaders(options.publicOrigins));
+  const mayReadMetrics = metricsAccess(options.metricsToken);
 
   return (req, res) => {
+    // On every answer: a browser must never guess a type other than the one sent (JSON read as HTML, say).
+    res.setHeader('x-content-type-options', 'nosniff');
     const url = requestUrl(req);
     if (!url) return sendJson(res, 400, { error: 'bad request target' });
     const { pathname } = url;
@@ -41,12 +51,16 @@ export function createHttpHandler(options: HttpHandlerOptions): (req: IncomingMe
       return;
     }
     if (pathname === '/metrics' && metrics) {
+      // To whoever may not read it, as if there were nothing there.
+      if (!mayReadMetrics(req)) return sendJson(res, 404, { error: 'not found' });
       metrics.render().then(
         (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(text),
         () => sendJson(res, 500, { error: 'metrics unavailable' }),
       );
       return;
     }
+    // sirv keeps headers already set: every page and asset of the app carries these.
+    for (const [name, value] of pageHeaders) res.setHeader(name, value);
     if (web) return web(req, res, () => sendJson(res, 404, { error: 'not found' }));
     if (pathname === '/') {
       res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PLACEHOLDER_PAGE);

@@ -3,6 +3,7 @@ import { CloseCode } from '@tether/protocol';
 import type { TRPCError } from '@trpc/server';
 import { isEphemeral, sseData } from '../calls/frames';
 import { runSubscription } from '../calls/run-subscription';
+import { drainedOf } from '../session/drained';
 import type { Session, SessionPort, Subscription } from '../session/session';
 import type { TransportDeps } from '../session/transport-deps';
 import { CLOSE_GRACE_MS } from '../websocket/close-hard';
@@ -56,6 +57,10 @@ export class SseConnection implements SessionPort {
     return this.res.writableLength;
   }
 
+  drained(): Promise<void> {
+    return drainedOf(this.res, this.bufferedBytes);
+  }
+
   ping(): void {
     this.#write(SSE_PING);
   }
@@ -106,11 +111,16 @@ export class SseConnection implements SessionPort {
         started: () => this.#write(SSE_CONNECTED),
         data: (value) => {
           const { id, data } = sseData(transformer, value, this.deps.metrics);
-          if (!isEphemeral(value)) return this.#write(this.#event(id, data));
-          // Only the latest snapshot matters: it waits while the reader lags, and replaces any that waited.
-          if (this.bufferedBytes > this.deps.limits.ephemeralBufferBytes) return this.#holdEphemeral(data);
-          this.#waitingEphemeral = undefined;
-          this.#write(this.#event(undefined, data));
+          if (isEphemeral(value)) {
+            // Only the latest ephemeral item is kept for a reader that lags: it waits, and replaces any that waited.
+            if (this.bufferedBytes > this.deps.limits.ephemeralBufferBytes) {
+              this.#holdEphemeral(data);
+              return false;
+            }
+            this.#waitingEphemeral = undefined;
+          }
+          this.#write(this.#event(id, data));
+          return true;
         },
         error: (error) => {
           this.deps.metrics.call('sse', path, error.code);

@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { CloseCode, RetryLaterError } from '@tether/protocol';
+import { CloseCode, RetryLaterError, retryAfterSeconds, retryLater, tooManyRequests } from '@tether/protocol';
 import { type AnyTRPCRouter, TRPCError } from '@trpc/server';
 import { createHTTPHandler } from '@trpc/server/adapters/standalone';
 import type { Limits } from '../limits';
@@ -9,6 +9,7 @@ import type { SessionRegistry } from '../session/registry';
 import { Session, type SessionPort } from '../session/session';
 import { TokenBucket } from '../session/token-bucket';
 import { sendTrpcError } from './http-errors';
+import { isOriginAllowed, type OriginPolicy } from './origin';
 import { lastEventIdOf, SseConnection } from './sse-connection';
 import { refuseSse, sessionEnd } from './sse-wire';
 
@@ -20,17 +21,18 @@ export interface TrpcHttpOptions {
   metrics: TransportMetrics;
   onCallError(error: TRPCError, path: string | undefined, type: string): void;
   onLimit(session: Session<unknown> | null, code: CloseCode): void;
+  /** Which browser origins may call, as on the WebSocket. */
+  origins: OriginPolicy;
+  /** A request refused for its `Origin` (for logging). */
+  onOriginRefused(req: IncomingMessage): void;
   /** Calls the app would refuse for now whatever their input (see `SessionCoreOptions.refuseForNow`). */
   refuseForNow?(path: string): RetryLaterError | null;
   /** A request refused at the door (for counting). */
   onRefusedForNow?(): void;
 }
 
-/** `Retry-After` in whole seconds, at least one. */
-const retryAfterSeconds = (ms: number) => String(Math.max(1, Math.ceil(ms / 1000)));
-
 /** A plain HTTP request's session: never registered, it lives as long as the request. */
-const REQUEST_PORT: SessionPort = { end() {}, bufferedBytes: 0, ping() {} };
+const REQUEST_PORT: SessionPort = { end() {}, bufferedBytes: 0, drained: () => Promise.resolve(), ping() {} };
 
 /** `Authorization: Bearer <token>`; null without the header. */
 function bearerToken(req: IncomingMessage): string | null {
@@ -60,7 +62,7 @@ const IDLE_BUCKET_MS = 60_000;
  * tRPC over HTTP on `/trpc/`: batches through tRPC's own handler, every
  * subscription through the session core's SSE stream. Before either, calls
  * are counted from the request's paths (not its bytes) against the
- * per-address rate and the per-batch limit.
+ * per-address rate and the per-batch limit; once its token is verified, against its principal's rate too.
  */
 export function createTrpcHttp(options: TrpcHttpOptions) {
   const { router, sessions, authenticate, limits, metrics } = options;
@@ -95,13 +97,21 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       const session = new Session<unknown>(sessions, 'http', addresses.get(req) ?? 'unknown', REQUEST_PORT);
       const token = bearerToken(req);
       if (token) {
+        let credential: Awaited<ReturnType<typeof authenticate>>;
         try {
-          session.setCredential(await authenticate(token));
+          credential = await authenticate(token);
         } catch (error) {
           const refusal = unauthorized(error);
           // As an SSE stream or a WebSocket (4401): the client knows to refresh its token and send again.
           throw refusal.code === 'UNAUTHORIZED' ? sessionEnd(CloseCode.Unauthorized, refusal.message) : refusal;
         }
+        // A principal's calls from many addresses (a botnet sharing one token) count together too.
+        const calls = Math.max(1, info.calls.length);
+        if (!takeCalls(`principal:${credential.principalKey}`, calls)) {
+          metrics.limitExceeded('http_rate_principal');
+          throw tooManyCalls('request rate limit of this user exceeded', calls);
+        }
+        session.setCredential(credential);
       }
       return session.context;
     },
@@ -121,22 +131,27 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
         0,
         ...errors.map((error) => (error.cause instanceof RetryLaterError ? error.cause.retryAfterMs : 0)),
       );
-      return retryAfterMs > 0 ? { headers: { 'retry-after': retryAfterSeconds(retryAfterMs) } } : {};
+      return retryAfterMs > 0 ? { headers: { 'retry-after': String(retryAfterSeconds(retryAfterMs)) } } : {};
     },
   });
 
-  function takeCalls(address: string, calls: number): boolean {
-    let entry = buckets.get(address);
+  /** Takes `calls` from the bucket of `key` (an address, or a principal): the same rate for both. */
+  function takeCalls(key: string, calls: number): boolean {
+    let entry = buckets.get(key);
     if (!entry) {
       entry = {
         bucket: new TokenBucket({ ratePerSecond: limits.httpCallsPerSecond, burst: limits.httpCallBurst }),
         usedAt: 0,
       };
-      buckets.set(address, entry);
+      buckets.set(key, entry);
     }
     entry.usedAt = performance.now();
     return entry.bucket.take(calls);
   }
+
+  /** TOO_MANY_REQUESTS for `calls` over the HTTP rate, saying when they would fit. */
+  const tooManyCalls = (what: string, calls: number) =>
+    tooManyRequests(retryLater(what, (calls / limits.httpCallsPerSecond) * 1000));
 
   async function serveSubscription(req: IncomingMessage, res: ServerResponse, url: URL, path: string, address: string) {
     let input: unknown;
@@ -175,16 +190,20 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       const paths = batch ? path.split(',') : [path];
       // A refusal is answered per call only for a batch within the limit: what costs more is refused once.
       const refusals = { count: paths.length > limits.maxCallsPerFrame ? 1 : paths.length, batch };
+      // What a page of another site (or a rebound DNS name) sends is refused as its WebSocket would be.
+      if (!isOriginAllowed(req, options.origins)) {
+        options.onOriginRefused(req);
+        const error = new TRPCError({ code: 'FORBIDDEN', message: 'requests from this origin are not allowed' });
+        return sendTrpcError(res, router, error, refusals);
+      }
       if (draining) {
         // closeCode 1012, as a WebSocket would close: a client tells a restart from a procedure's own failure.
         const error = sessionEnd(CloseCode.ServiceRestart, 'server restarting: retry shortly');
         return sendTrpcError(res, router, error, refusals, { 'retry-after': '1' });
       }
-      if (!takeCalls(address, paths.length)) {
+      if (!takeCalls(`address:${address}`, paths.length)) {
         metrics.limitExceeded('http_rate');
-        const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: 'request rate limit exceeded; slow down' });
-        const retryAfter = String(Math.max(1, Math.ceil(paths.length / limits.httpCallsPerSecond)));
-        return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfter });
+        return sendTrpcError(res, router, tooManyCalls('request rate limit exceeded', paths.length), refusals);
       }
       if (paths.length > limits.maxCallsPerFrame) {
         metrics.limitExceeded('batch_size');
@@ -200,8 +219,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
       const later = laters.length > 0 && laters.every((refusal) => refusal !== null) ? laters[0] : null;
       if (later) {
         options.onRefusedForNow?.();
-        const error = new TRPCError({ code: 'TOO_MANY_REQUESTS', message: later.message, cause: later });
-        return sendTrpcError(res, router, error, refusals, { 'retry-after': retryAfterSeconds(later.retryAfterMs) });
+        return sendTrpcError(res, router, tooManyRequests(later), refusals);
       }
       const procedure = router._def.procedures[path] as { _def?: { type?: string } } | undefined;
       if (!batch && req.method === 'GET' && procedure?._def?.type === 'subscription') {

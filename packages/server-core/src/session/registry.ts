@@ -6,6 +6,7 @@ import type { TransportMetrics } from '../observability/metrics';
 import { type Authenticate, type Credential, unauthorized } from './credential';
 import { Session, type SessionOwner, type SessionPort, Subscription } from './session';
 import type { PrincipalLoad, SharedPrincipalLoads } from './shared-principal-loads';
+import { TokenBucket } from './token-bucket';
 
 /** Why a connection was not admitted. */
 export interface Refusal {
@@ -52,6 +53,8 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   subscriptionCount = 0;
   readonly #perAddress = new Map<string, number>();
   readonly #perPrincipal = new Map<string, PrincipalLoad>();
+  /** Replay budgets by principal (by address for anonymous sessions); a full one is forgotten at the sweep. */
+  readonly #replayBudgets = new Map<string, TokenBucket>();
   readonly #revocable = new Map<string, Set<Session<TPrincipal> | Subscription>>();
   /** Keys revoked lately, with when: a sign-in whose verification was under way when its key was revoked must not adopt it. */
   readonly #recentlyRevoked = new Map<string, number>();
@@ -267,10 +270,22 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     return this.#buffered;
   }
 
+  replayWaitMs(session: Session<TPrincipal>, count: number): number {
+    const key = session.credential?.principalKey ?? `address:${session.address}`;
+    let budget = this.#replayBudgets.get(key);
+    if (!budget) {
+      const { replayEventsPerSecond, replayEventBurst } = this.#options.limits;
+      budget = new TokenBucket({ ratePerSecond: replayEventsPerSecond, burst: replayEventBurst });
+      this.#replayBudgets.set(key, budget);
+    }
+    return budget.reserve(count);
+  }
+
   /** The one clock: handshake timeouts, heartbeats, token expiry and re-checks. */
   sweep(now = performance.now()): void {
     const { limits, heartbeat } = this.#options;
     const wallNow = Date.now();
+    for (const [key, budget] of this.#replayBudgets) if (budget.full) this.#replayBudgets.delete(key);
     for (const [key, revokedAt] of this.#recentlyRevoked) {
       if (now - revokedAt > RECENT_REVOCATION_MS) this.#recentlyRevoked.delete(key);
     }

@@ -8,6 +8,8 @@ export interface SessionPort {
   end(code: CloseCode, reason: string): void;
   /** Bytes queued for the peer and not yet sent. */
   readonly bufferedBytes: number;
+  /** Resolves once little is left queued for the peer (`REPLAY_LOW_WATER_BYTES`), or the connection has gone. */
+  drained(): Promise<void>;
   /** Sends a heartbeat (WebSocket `PING`, an SSE ping event). */
   ping(): void;
   /** Cuts a peer that stopped answering pings. Absent where peers never answer (SSE). */
@@ -19,6 +21,8 @@ export interface SessionOwner<TPrincipal> {
   renew(session: Session<TPrincipal>, accessToken: string): Promise<{ expiresAt: Date }>;
   health(): ConnectionHealth;
   endOnRevoke(subscription: Subscription, key: string, message: string): void;
+  /** Spends `count` of the session's principal's replay budget; how long to wait before reading them. */
+  replayWaitMs(session: Session<TPrincipal>, count: number): number;
 }
 
 /** What a session keeps of its credential: times as epoch milliseconds (a Date costs ~100 bytes a session). */
@@ -143,5 +147,29 @@ export class Session<TPrincipal> implements SessionControls {
         return;
       }
     }
+  }
+
+  /**
+   * Charges `count` replayed events to this session's principal (a budget
+   * shared by its connections) and waits until it may read more: the budget
+   * paid back and the connection drained, or `signal` aborted (the
+   * subscription ended: nothing holds it). A replay loop slows the looper, not the others.
+   */
+  async paceReplay(count: number, signal: AbortSignal): Promise<void> {
+    const waitMs = this.owner.replayWaitMs(this, count);
+    // Giving back never waits.
+    if (count <= 0) return;
+    if (waitMs > 0 && !signal.aborted) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          clearTimeout(timer);
+          signal.removeEventListener('abort', done);
+          resolve();
+        };
+        const timer = setTimeout(done, waitMs);
+        signal.addEventListener('abort', done);
+      });
+    }
+    if (!signal.aborted) await this.port.drained();
   }
 }

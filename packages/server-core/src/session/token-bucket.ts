@@ -21,11 +21,32 @@ export class TokenBucket {
   }
 
   take(count = 1): boolean {
-    const at = this.#now();
-    this.#tokens = Math.min(this.#burst, this.#tokens + ((at - this.#refilledAt) / 1000) * this.#ratePerSecond);
-    this.#refilledAt = at;
+    this.#refill();
     if (this.#tokens < count) return false;
     this.#tokens -= count;
     return true;
+  }
+
+  /**
+   * Spends `count` whether there are that many or not, and says how many
+   * milliseconds to wait before using them: a debt is paid back at the refill rate.
+   */
+  reserve(count: number): number {
+    this.#refill();
+    // A negative count gives tokens back, never beyond a full bucket.
+    this.#tokens = Math.min(this.#burst, this.#tokens - count);
+    return this.#tokens >= 0 ? 0 : (-this.#tokens / this.#ratePerSecond) * 1000;
+  }
+
+  /** Whether it is as full as a new bucket (and can be forgotten). */
+  get full(): boolean {
+    this.#refill();
+    return this.#tokens >= this.#burst;
+  }
+
+  #refill(): void {
+    const at = this.#now();
+    this.#tokens = Math.min(this.#burst, this.#tokens + ((at - this.#refilledAt) / 1000) * this.#ratePerSecond);
+    this.#refilledAt = at;
   }
 }

@@ -31,9 +31,10 @@ export function pushedToIterator<T>(stream: Pushable<T>): AsyncIterator<T, undef
   const start = () => {
     run = stream[pushInto]({
       next(item) {
-        if (end) return;
+        if (end) return true;
         items.push(item);
         settle();
+        return true;
       },
       error(cause) {
         end ??= { failure: cause ?? new Error('stream failed') };

@@ -198,6 +198,7 @@ describe('resumable stream', () => {
       next: ([, item]) => {
         seen.push(`${item.seq}:${item.text}`);
         if (item.text === SYNCED) synced();
+        return true;
       },
       error: (cause) => seen.push(`error ${String(cause)}`),
       complete: () => seen.push('complete'),

@@ -189,7 +189,12 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
     } else {
       this.#nextSeq = afterSeq + 1;
       for (;;) {
+        // A whole page is charged before it is read (so subscriptions started at once cannot all read on
+        // credit), and what it did not hold is given back: a replay loop slows the looper, not the others.
+        await this.sink.paced?.(pageSize);
+        if (this.#stopped) return;
         const page = await log.read(key, { afterSeq: this.#nextSeq - 1, limit: pageSize });
+        void this.sink.paced?.(page.length - pageSize);
         if (this.#stopped) return;
         for (const event of page) this.#deliver(event);
         if (page.length < pageSize) break;

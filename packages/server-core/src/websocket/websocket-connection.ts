@@ -6,6 +6,7 @@ import type { RawData, WebSocket } from 'ws';
 import { callProcedure } from '../calls/call-procedure';
 import { isEphemeral, websocketFrame } from '../calls/frames';
 import { publicError, runSubscription, type SubscriptionSink } from '../calls/run-subscription';
+import { drainedOf } from '../session/drained';
 import type { Session, SessionPort, Subscription } from '../session/session';
 import { TokenBucket } from '../session/token-bucket';
 import type { TransportDeps } from '../session/transport-deps';
@@ -56,6 +57,8 @@ export class WebSocketConnection implements SessionPort {
   #malformed = 0;
   /** The code this side closed with, when it did (a cut peer's socket reports 1006). */
   closedWith: CloseCode | null = null;
+  /** The wait for the socket to drain that replays share, while there is one. */
+  #drained: Promise<void> | null = null;
   /** Subscriptions whose latest ephemeral item waits for the reader to catch up. */
   #waitingEphemeral: Map<Subscription, Buffer> | null = null;
 
@@ -77,6 +80,14 @@ export class WebSocketConnection implements SessionPort {
 
   get bufferedBytes(): number {
     return this.socket.bufferedAmount;
+  }
+
+  drained(): Promise<void> {
+    // One wait for all of its subscriptions' replays: one listener on the socket, however many wait.
+    this.#drained ??= drainedOf(this.raw, this.bufferedBytes).finally(() => {
+      this.#drained = null;
+    });
+    return this.#drained;
   }
 
   ping(): void {
@@ -371,19 +382,20 @@ class WebSocketSubscriptionSink implements SubscriptionSink {
     this.connection.respond({ id: this.id, jsonrpc: this.jsonrpc, result: { type: 'started' } });
   }
 
-  data(value: unknown): void {
+  data(value: unknown): boolean {
     const { connection } = this;
     const { router, metrics, limits } = connection.deps;
     const frame = websocketFrame(router._def._config.transformer, value, this.prefix, metrics);
-    if (!isEphemeral(value)) {
-      connection.send(frame);
-    } else if (connection.socket.bufferedAmount > limits.ephemeralBufferBytes) {
-      // Only the latest snapshot matters: it waits while the reader lags, and replaces any that waited.
-      connection.holdEphemeral(this.subscription, frame);
-    } else {
+    if (isEphemeral(value)) {
+      // Only the latest ephemeral item is kept for a reader that lags: it waits, and replaces any that waited.
+      if (connection.socket.bufferedAmount > limits.ephemeralBufferBytes) {
+        connection.holdEphemeral(this.subscription, frame);
+        return false;
+      }
       connection.dropHeldEphemeral(this.subscription);
-      connection.send(frame);
     }
+    connection.send(frame);
+    return true;
   }
 
   error(error: TRPCError): void {

@@ -3,7 +3,7 @@ import type { Duplex } from 'node:stream';
 import { CloseCode, FORBIDDEN_ORIGIN_HTTP_STATUS } from '@tether/protocol';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { clientAddress } from '../http/client-address';
-import { isOriginAllowed } from '../http/origin';
+import { isOriginAllowed, type OriginPolicy } from '../http/origin';
 import { requestUrl } from '../http/request-url';
 import type { Logger } from '../logger';
 import type { TransportDeps } from '../session/transport-deps';
@@ -11,7 +11,9 @@ import { closeHard } from './close-hard';
 import { WebSocketConnection } from './websocket-connection';
 
 export interface WebSocketTransportOptions extends TransportDeps {
-  allowedOrigins: readonly string[];
+  origins: OriginPolicy;
+  /** An upgrade refused for its `Origin` (for logging). */
+  onOriginRefused(req: IncomingMessage): void;
   trustedProxies: readonly string[];
   logger: Logger;
 }
@@ -34,7 +36,7 @@ function refuseUpgrade(socket: Duplex, status: number, text: string): void {
 }
 
 /**
- * The WebSocket adapter of the session core, on `/trpc`: origin allowlist
+ * The WebSocket adapter of the session core, on `/trpc`: origin check
  * (403), payload limit (1009), connectionParams required (4426 without, 4400
  * malformed, 4408 late), then one `WebSocketConnection` per client.
  */
@@ -94,8 +96,8 @@ export function createWebSocketTransport(options: WebSocketTransportOptions) {
       const url = requestUrl(req);
       if (!url) return refuseUpgrade(socket, 400, 'Bad Request');
       if (url.pathname !== '/trpc') return refuseUpgrade(socket, 404, 'Not Found');
-      if (!isOriginAllowed(req, options.allowedOrigins)) {
-        logger.warn('ws.origin_refused', { origin: req.headers.origin, remote: req.socket.remoteAddress });
+      if (!isOriginAllowed(req, options.origins)) {
+        options.onOriginRefused(req);
         return refuseUpgrade(socket, FORBIDDEN_ORIGIN_HTTP_STATUS, 'Forbidden');
       }
       if (!accepting) return refuseUpgrade(socket, 503, 'Service Unavailable');
