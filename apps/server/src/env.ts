@@ -55,8 +55,8 @@ export const LIMIT_VARIABLES = {
   TETHER_HTTP_RATE_BURST: 'httpCallBurst',
   TETHER_SEND_BUFFER_BYTES: 'sendBufferBytes',
   TETHER_EPHEMERAL_BUFFER_BYTES: 'ephemeralBufferBytes',
-  TETHER_REPLAY_EVENTS_PER_SECOND: 'replayEventsPerSecond',
-  TETHER_REPLAY_EVENT_BURST: 'replayEventBurst',
+  TETHER_REPLAY_BYTES_PER_SECOND: 'replayBytesPerSecond',
+  TETHER_REPLAY_BYTE_BURST: 'replayByteBurst',
 } as const satisfies Record<string, keyof Limits>;
 
 const limitVariables = Object.fromEntries(

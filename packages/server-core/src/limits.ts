@@ -31,10 +31,13 @@ export interface Limits {
   httpCallBurst: number;
   /** Unsent bytes queued for one connection before it is ended as a slow consumer. */
   sendBufferBytes: number;
-  /** Events read from storage for one principal's replays (resuming subscriptions), sustained, per process. */
-  replayEventsPerSecond: number;
-  /** ... at once: a reconnect after an outage replays this many before pacing sets in. */
-  replayEventBurst: number;
+  /**
+   * Bytes one principal's replays (resuming subscriptions) may be sent, sustained, per process: bytes, not
+   * events, since what a replay costs the server (reading, framing, sending) grows with its events' size.
+   */
+  replayBytesPerSecond: number;
+  /** ... at once: a reconnect after an outage replays this much before pacing sets in. */
+  replayByteBurst: number;
   /** Past this many unsent bytes, ephemeral events (untracked: presence, typing) wait; only the latest is sent once the reader catches up. */
   ephemeralBufferBytes: number;
 }
@@ -64,8 +67,8 @@ export const DEFAULT_LIMITS: Limits = {
   httpCallBurst: 500,
   sendBufferBytes: 4 * 1024 * 1024,
   ephemeralBufferBytes: 256 * 1024,
-  replayEventsPerSecond: 2_000,
-  replayEventBurst: 10_000,
+  replayBytesPerSecond: 512 * 1024,
+  replayByteBurst: 4 * 1024 * 1024,
 };
 
 export const DEFAULT_HEARTBEAT: Heartbeat = { pingAfterMs: 30_000, terminateAfterMs: 10_000 };

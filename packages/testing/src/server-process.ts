@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -77,13 +78,19 @@ const spawned = new Set<ChildProcess>();
 const ownedDirs = new Set<string>();
 
 /** A real server process (`node dist/main.js`) on loopback, ready when it logs `server.listening`. */
+/** With TETHER_TEST_CPU_PROF=<dir>, each server a test spawns writes a CPU profile there as it exits (to profile under real load). */
+function profiling(): string[] {
+  const dir = process.env.TETHER_TEST_CPU_PROF;
+  return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
+}
+
 export async function spawnServer(options: SpawnOptions = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-proc-')));
   if (!options.dataDir) ownedDirs.add(dataDir);
   const tokenSecret = options.tokenSecret ?? randomBytes(32).toString('base64url');
   const { command, args } = options.mountTmpfs
     ? inPrivateTmpfs(options.mountTmpfs.sizeMiB, dataDir, [process.execPath, BUNDLE])
-    : { command: process.execPath, args: [BUNDLE] };
+    : { command: process.execPath, args: [...profiling(), BUNDLE] };
   const child = spawn(command, args, {
     env: {
       ...processBase,
@@ -98,8 +105,8 @@ export async function spawnServer(options: SpawnOptions = {}): Promise<ServerPro
       // Tests write fast from few accounts; the per-user write limits have tests of their own that set them.
       TETHER_WRITES_PER_MINUTE: '10000000',
       TETHER_ROOMS_PER_HOUR: '100000',
-      TETHER_REPLAY_EVENTS_PER_SECOND: '10000000',
-      TETHER_REPLAY_EVENT_BURST: '10000000',
+      TETHER_REPLAY_BYTES_PER_SECOND: '100000000000',
+      TETHER_REPLAY_BYTE_BURST: '100000000000',
       TETHER_WEB_ROOT: WEB_ROOT,
       LOG_LEVEL: 'info',
       ...options.env,
@@ -180,6 +187,11 @@ export function respawn(previous: ServerProcess, env: Record<string, string> = p
 export async function killAllServers(): Promise<void> {
   for (const child of spawned) {
     child.kill('SIGCONT');
+    // A profiled server is asked to stop, so that it writes its profile; given 10 s for it.
+    if (process.env.TETHER_TEST_CPU_PROF && child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await Promise.race([once(child, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+    }
     child.kill('SIGKILL');
   }
   await Promise.all(

@@ -7,7 +7,7 @@ export interface WriteLimitSettings {
    * stores an event every member is sent (messages sent, edited, deleted; joins, leaves, invites).
    */
   writesPerMinute: number;
-  /** Rooms one user may create per hour. */
+  /** Rooms one user may create per hour, a sixth of them in any minute. */
   roomsPerHour: number;
 }
 
@@ -30,10 +30,15 @@ export function createWriteLimits(
   const limiter = limiterFactory(options.redis);
   const writes = limiter('writes', settings.writesPerMinute, 60);
   const rooms = limiter('writes-rooms', settings.roomsPerHour, 60 * 60);
+  // The hour's quota spread over it: a spammer's burst of new rooms is what every other write waits behind.
+  const roomsThisMinute = limiter('writes-rooms-minute', Math.ceil(settings.roomsPerHour / 6), 60);
   return {
     admitWrite: (userId) =>
       takePoint(writes, userId, 'too many writes from you', () => options.onRefused?.('writes_per_user')),
-    admitRoom: (userId) =>
-      takePoint(rooms, userId, 'too many new rooms from you', () => options.onRefused?.('rooms_per_user')),
+    async admitRoom(userId) {
+      const refused = () => options.onRefused?.('rooms_per_user');
+      await takePoint(roomsThisMinute, userId, 'too many new rooms from you', refused);
+      await takePoint(rooms, userId, 'too many new rooms from you', refused);
+    },
   };
 }

@@ -29,7 +29,7 @@ export interface AttackOutcome {
   refused: number;
   /** Whether the attack was still going (not cut short by its bounds) when it was stopped. */
   lasted: boolean;
-  /** Bytes its presence watchers were sent, if it had any. */
+  /** Bytes its presence watchers were sent, if it had any; for a replay loop, what its replays were sent. */
   received: number;
 }
 

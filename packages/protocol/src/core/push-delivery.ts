@@ -18,14 +18,15 @@ export interface PushSink<T> {
   error(cause: unknown): void;
   complete(): void;
   /**
-   * Charges `count` items about to be read from storage (a replay's page) to
-   * the reader's replay budget, and resolves when they may be read: the budget
-   * is paid back and the connection has drained (at once if the stream was
-   * stopped meanwhile). A negative count gives back what was charged and not
-   * read, at once. Live items are never paced. Absent where the reader paces
-   * itself (an iterator is pulled).
+   * Asks to read a page of items from storage (a replay's) and resolves when
+   * it may: no other page of the same reader's under way, the reader's replay
+   * budget out of debt, the connection drained (at once if the stream was
+   * stopped meanwhile). Resolves with `done`, to be called once the page has
+   * been delivered, whatever the outcome: it charges the bytes sent meanwhile
+   * to the budget and lets the reader's next page go. Live items are never
+   * paced. Absent where the reader paces itself (an iterator is pulled).
    */
-  paced?(count: number): Promise<void>;
+  paced?(): Promise<() => void>;
 }
 
 /** Registered, so that two copies of this package loaded at once still agree on it. */

@@ -139,8 +139,8 @@ class Delivery implements PushSink<unknown>, SubscriptionDelivery {
     }
   }
 
-  paced(count: number): Promise<void> {
-    return this.subscription.session.paceReplay(count, this.subscription.signal);
+  paced(): Promise<() => void> {
+    return this.subscription.session.paceReplay(this.subscription.signal);
   }
 
   endedFromOutside(): void {

@@ -57,6 +57,8 @@ export class SseConnection implements SessionPort {
     return this.res.writableLength;
   }
 
+  bytesSent = 0;
+
   drained(): Promise<void> {
     return drainedOf(this.res, this.bufferedBytes);
   }
@@ -159,7 +161,9 @@ export class SseConnection implements SessionPort {
     this.res.write(text);
     // Writing is this stream's sign of life: the heartbeat pings only a stream that was quiet.
     this.session.lastSeenAt = performance.now();
-    this.deps.metrics.bytesOut('sse', Buffer.byteLength(text));
+    const bytes = Buffer.byteLength(text);
+    this.bytesSent += bytes;
+    this.deps.metrics.bytesOut('sse', bytes);
     this.deps.metrics.sendBuffer(this.res.writableLength);
     if (this.res.writableLength > this.deps.limits.sendBufferBytes) {
       this.deps.metrics.limitExceeded('send_buffer');

@@ -32,7 +32,13 @@ export interface TrpcHttpOptions {
 }
 
 /** A plain HTTP request's session: never registered, it lives as long as the request. */
-const REQUEST_PORT: SessionPort = { end() {}, bufferedBytes: 0, drained: () => Promise.resolve(), ping() {} };
+const REQUEST_PORT: SessionPort = {
+  end() {},
+  bufferedBytes: 0,
+  bytesSent: 0,
+  drained: () => Promise.resolve(),
+  ping() {},
+};
 
 /** `Authorization: Bearer <token>`; null without the header. */
 function bearerToken(req: IncomingMessage): string | null {

@@ -55,6 +55,11 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   readonly #perPrincipal = new Map<string, PrincipalLoad>();
   /** Replay budgets by principal (by address for anonymous sessions); a full one is forgotten at the sweep. */
   readonly #replayBudgets = new Map<string, TokenBucket>();
+  /**
+   * By principal, the end of the last replay read asked for: each principal reads one page at a time, so
+   * that however many replays it loops, the store has at most one of its pages ahead of anyone else's read.
+   */
+  readonly #replayTurns = new Map<string, Promise<void>>();
   readonly #revocable = new Map<string, Set<Session<TPrincipal> | Subscription>>();
   /** Keys revoked lately, with when: a sign-in whose verification was under way when its key was revoked must not adopt it. */
   readonly #recentlyRevoked = new Map<string, number>();
@@ -270,15 +275,31 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     return this.#buffered;
   }
 
-  replayWaitMs(session: Session<TPrincipal>, count: number): number {
-    const key = session.credential?.principalKey ?? `address:${session.address}`;
+  chargeReplay(session: Session<TPrincipal>, bytes: number): number {
+    const key = replayerKey(session);
     let budget = this.#replayBudgets.get(key);
     if (!budget) {
-      const { replayEventsPerSecond, replayEventBurst } = this.#options.limits;
-      budget = new TokenBucket({ ratePerSecond: replayEventsPerSecond, burst: replayEventBurst });
+      const { replayBytesPerSecond, replayByteBurst } = this.#options.limits;
+      budget = new TokenBucket({ ratePerSecond: replayBytesPerSecond, burst: replayByteBurst });
       this.#replayBudgets.set(key, budget);
     }
-    return budget.reserve(count);
+    return budget.reserve(bytes);
+  }
+
+  async replayTurn(session: Session<TPrincipal>): Promise<() => void> {
+    const key = replayerKey(session);
+    const before = this.#replayTurns.get(key);
+    let endTurn!: () => void;
+    const turn = new Promise<void>((resolve) => {
+      endTurn = resolve;
+    });
+    const last = before ? before.then(() => turn) : turn;
+    this.#replayTurns.set(key, last);
+    await before;
+    return () => {
+      endTurn();
+      if (this.#replayTurns.get(key) === last) this.#replayTurns.delete(key);
+    };
   }
 
   /** The one clock: handshake timeouts, heartbeats, token expiry and re-checks. */
@@ -406,4 +427,9 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     bound.delete(holder);
     if (bound.size === 0) this.#revocable.delete(key);
   }
+}
+
+/** Whose replay budget and turn a session's replays take: its principal's, or its address's while anonymous. */
+function replayerKey(session: Session<unknown>): string {
+  return session.credential?.principalKey ?? `address:${session.address}`;
 }

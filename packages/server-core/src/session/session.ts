@@ -8,6 +8,8 @@ export interface SessionPort {
   end(code: CloseCode, reason: string): void;
   /** Bytes queued for the peer and not yet sent. */
   readonly bufferedBytes: number;
+  /** Bytes given to the connection since it opened: what a replay is charged. */
+  readonly bytesSent: number;
   /** Resolves once little is left queued for the peer (`REPLAY_LOW_WATER_BYTES`), or the connection has gone. */
   drained(): Promise<void>;
   /** Sends a heartbeat (WebSocket `PING`, an SSE ping event). */
@@ -21,8 +23,10 @@ export interface SessionOwner<TPrincipal> {
   renew(session: Session<TPrincipal>, accessToken: string): Promise<{ expiresAt: Date }>;
   health(): ConnectionHealth;
   endOnRevoke(subscription: Subscription, key: string, message: string): void;
-  /** Spends `count` of the session's principal's replay budget; how long to wait before reading them. */
-  replayWaitMs(session: Session<TPrincipal>, count: number): number;
+  /** Charges `bytes` sent by a replay to the session's principal's budget; how long to wait before the next read. */
+  chargeReplay(session: Session<TPrincipal>, bytes: number): number;
+  /** Waits until the session's principal reads no replay page elsewhere; resolves with the end of this one's turn. */
+  replayTurn(session: Session<TPrincipal>): Promise<() => void>;
 }
 
 /** What a session keeps of its credential: times as epoch milliseconds (a Date costs ~100 bytes a session). */
@@ -150,15 +154,17 @@ export class Session<TPrincipal> implements SessionControls {
   }
 
   /**
-   * Charges `count` replayed events to this session's principal (a budget
-   * shared by its connections) and waits until it may read more: the budget
-   * paid back and the connection drained, or `signal` aborted (the
-   * subscription ended: nothing holds it). A replay loop slows the looper, not the others.
+   * Waits until this session may read a replay's next page: its principal's
+   * other page reads over (one at a time, over all its connections), its
+   * budget out of debt and this connection drained, or `signal` aborted (the
+   * subscription ended: nothing holds it). Resolves with the `done` of
+   * PushSink.paced, which charges what the connection was sent meanwhile. A
+   * replay loop slows the looper, not the others.
    */
-  async paceReplay(count: number, signal: AbortSignal): Promise<void> {
-    const waitMs = this.owner.replayWaitMs(this, count);
-    // Giving back never waits.
-    if (count <= 0) return;
+  async paceReplay(signal: AbortSignal): Promise<() => void> {
+    // The turn first: budget and drain are then judged with every earlier page of the principal's charged.
+    const endTurn = await this.owner.replayTurn(this);
+    const waitMs = this.owner.chargeReplay(this, 0);
     if (waitMs > 0 && !signal.aborted) {
       await new Promise<void>((resolve) => {
         const done = () => {
@@ -171,5 +177,13 @@ export class Session<TPrincipal> implements SessionControls {
       });
     }
     if (!signal.aborted) await this.port.drained();
+    const sentBefore = this.port.bytesSent;
+    let over = false;
+    return () => {
+      if (over) return;
+      over = true;
+      this.owner.chargeReplay(this, this.port.bytesSent - sentBefore);
+      endTurn();
+    };
   }
 }

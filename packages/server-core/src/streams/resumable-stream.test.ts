@@ -1,4 +1,5 @@
-import { pushInto } from '@tether/protocol';
+import { type PushSink, pushInto } from '@tether/protocol';
+import type { TrackedEnvelope } from '@trpc/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createMemoryBus } from '../bus/memory-bus';
 import { migrate } from '../store/migrate';
@@ -210,6 +211,47 @@ describe('resumable stream', () => {
     run.stop();
     await bus.publish(STREAM, await commit('after stop'));
     expect(seen).toHaveLength(3);
+  });
+
+  it('asks its pacer before each page and tells it when the page is delivered, also when stopped meanwhile', async () => {
+    for (const text of ['a', 'b', 'c']) await commit(text);
+    const seen: string[] = [];
+    let stopNow: (() => void) | null = null;
+    let pageOver: (() => void) | null = null;
+    let synced!: () => void;
+    const live = new Promise<void>((resolve) => {
+      synced = resolve;
+    });
+    const sink: PushSink<TrackedEnvelope<Note>> = {
+      next: ([, item]) => {
+        seen.push(item.text);
+        if (item.text === SYNCED) synced();
+        return true;
+      },
+      error: () => {},
+      complete: () => {},
+      paced: async () => {
+        seen.push('may I?');
+        stopNow?.();
+        return () => {
+          seen.push('done');
+          pageOver?.();
+        };
+      },
+    };
+    // Pages of 2: a full page, then the last one, short; each delivered before its pacer hears it is done.
+    const whole = resumableStream(log, STREAM, 0)[pushInto](sink);
+    await live;
+    whole.stop();
+    expect(seen).toEqual(['may I?', 'a', 'b', 'done', 'may I?', 'c', 'done', SYNCED]);
+    // Stopped once its read was allowed: it reads nothing, and says it is done all the same.
+    seen.length = 0;
+    const stopped = resumableStream(log, STREAM, 0)[pushInto](sink);
+    stopNow = () => stopped.stop();
+    await new Promise<void>((resolve) => {
+      pageOver = resolve;
+    });
+    expect(seen).toEqual(['may I?', 'done']);
   });
 
   it('fails, and stops listening, when a gap is missing from the store', async () => {

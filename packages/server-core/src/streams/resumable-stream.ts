@@ -16,7 +16,7 @@ export interface ResumableLog<K, E extends SequencedEvent, M extends SequencedEv
   lastSeq(key: K): Promise<number>;
   /** The marker delivered once replay is done (at once when starting live): "delivered up to seq". */
   synced(key: K, seq: number): M;
-  /** Replay page size; 500 when absent. */
+  /** Replay page size; 100 when absent (a page is what every other read of the store may wait behind). */
   pageSize?: number;
   /**
    * Where the bus may lose a message (Redis across a restart), the heads of
@@ -183,20 +183,25 @@ class ResumableRun<K, E extends SequencedEvent, M extends SequencedEvent> implem
     // Heard from now on before the store is read: nothing can fall between the two.
     await log.bus.listening(log.topic(key));
     if (this.#stopped) return;
-    const pageSize = log.pageSize ?? 500;
+    const pageSize = log.pageSize ?? 100;
     if (afterSeq === null) {
       this.#nextSeq = (await log.lastSeq(key)) + 1;
     } else {
       this.#nextSeq = afterSeq + 1;
       for (;;) {
-        // A whole page is charged before it is read (so subscriptions started at once cannot all read on
-        // credit), and what it did not hold is given back: a replay loop slows the looper, not the others.
-        await this.sink.paced?.(pageSize);
+        // One page of a reader's at a time, each once its budget and connection allow, charged with what
+        // it sent: a replay loop slows the looper, not the others.
+        const done = await this.sink.paced?.();
+        let page: E[] = [];
+        try {
+          if (this.#stopped) return;
+          page = await log.read(key, { afterSeq: this.#nextSeq - 1, limit: pageSize });
+          if (this.#stopped) return;
+          for (const event of page) this.#deliver(event);
+        } finally {
+          done?.();
+        }
         if (this.#stopped) return;
-        const page = await log.read(key, { afterSeq: this.#nextSeq - 1, limit: pageSize });
-        void this.sink.paced?.(page.length - pageSize);
-        if (this.#stopped) return;
-        for (const event of page) this.#deliver(event);
         if (page.length < pageSize) break;
       }
     }

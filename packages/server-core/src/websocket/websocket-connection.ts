@@ -82,6 +82,8 @@ export class WebSocketConnection implements SessionPort {
     return this.socket.bufferedAmount;
   }
 
+  bytesSent = 0;
+
   drained(): Promise<void> {
     // One wait for all of its subscriptions' replays: one listener on the socket, however many wait.
     this.#drained ??= drainedOf(this.raw, this.bufferedBytes).finally(() => {
@@ -326,7 +328,9 @@ export class WebSocketConnection implements SessionPort {
       process.nextTick(uncork, this);
     }
     socket.send(frame, TEXT);
-    this.deps.metrics.bytesOut('websocket', typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length);
+    const bytes = typeof frame === 'string' ? Buffer.byteLength(frame) : frame.length;
+    this.bytesSent += bytes;
+    this.deps.metrics.bytesOut('websocket', bytes);
     const buffered = socket.bufferedAmount;
     this.deps.metrics.sendBuffer(buffered);
     if (buffered > this.deps.limits.sendBufferBytes) {
