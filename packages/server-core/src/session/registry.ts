@@ -56,10 +56,11 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   /** Replay budgets by principal (by address for anonymous sessions); a full one is forgotten at the sweep. */
   readonly #replayBudgets = new Map<string, TokenBucket>();
   /**
-   * By principal, the end of the last replay read asked for: each principal reads one page at a time, so
-   * that however many replays it loops, the store has at most one of its pages ahead of anyone else's read.
+   * By principal, while one of its replay pages is under way, the replays waiting for their turn: each
+   * principal reads one page at a time, so that however many replays it loops, the store has at most one of
+   * its pages ahead of anyone else's read. At most one waiter per subscription, and an aborted one leaves.
    */
-  readonly #replayTurns = new Map<string, Promise<void>>();
+  readonly #replayTurns = new Map<string, Array<() => void>>();
   readonly #revocable = new Map<string, Set<Session<TPrincipal> | Subscription>>();
   /** Keys revoked lately, with when: a sign-in whose verification was under way when its key was revoked must not adopt it. */
   readonly #recentlyRevoked = new Map<string, number>();
@@ -286,19 +287,36 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
     return budget.reserve(bytes);
   }
 
-  async replayTurn(session: Session<TPrincipal>): Promise<() => void> {
+  async replayTurn(session: Session<TPrincipal>, signal: AbortSignal): Promise<(() => void) | null> {
+    if (signal.aborted) return null;
     const key = replayerKey(session);
-    const before = this.#replayTurns.get(key);
-    let endTurn!: () => void;
-    const turn = new Promise<void>((resolve) => {
-      endTurn = resolve;
-    });
-    const last = before ? before.then(() => turn) : turn;
-    this.#replayTurns.set(key, last);
-    await before;
+    const waiting = this.#replayTurns.get(key);
+    if (waiting) {
+      // Behind the principal's page under way: woken when it ends, or gone from the line when aborted.
+      const woken = await new Promise<boolean>((resolve) => {
+        const wake = () => {
+          signal.removeEventListener('abort', leave);
+          resolve(true);
+        };
+        const leave = () => {
+          waiting.splice(waiting.indexOf(wake), 1);
+          resolve(false);
+        };
+        waiting.push(wake);
+        signal.addEventListener('abort', leave, { once: true });
+      });
+      if (!woken) return null;
+    } else {
+      this.#replayTurns.set(key, []);
+    }
+    let ended = false;
     return () => {
-      endTurn();
-      if (this.#replayTurns.get(key) === last) this.#replayTurns.delete(key);
+      if (ended) return;
+      ended = true;
+      const line = this.#replayTurns.get(key);
+      const next = line?.shift();
+      if (next) next();
+      else this.#replayTurns.delete(key);
     };
   }
 

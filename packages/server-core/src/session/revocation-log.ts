@@ -140,6 +140,8 @@ export function createRevocationLog(options: RevocationLogOptions): RevocationLo
       // Listening first: a revocation committed after the head was read is rung, not lost between the two.
       await bus.listening(DOORBELL_TOPIC);
       position = await lastSeq(store, STREAM_ID);
+      // Closed while starting (a shutdown during start): nothing more to follow.
+      if (closed) return;
       const heard = beforeStart ?? [];
       beforeStart = null;
       for (const event of heard) onRing(event);

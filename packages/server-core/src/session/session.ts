@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CloseCode, ConnectionHealth, SessionControls, Transport } from '@tether/protocol';
 import { TRPCError } from '@trpc/server';
 import type { Credential } from './credential';
@@ -25,8 +26,11 @@ export interface SessionOwner<TPrincipal> {
   endOnRevoke(subscription: Subscription, key: string, message: string): void;
   /** Charges `bytes` sent by a replay to the session's principal's budget; how long to wait before the next read. */
   chargeReplay(session: Session<TPrincipal>, bytes: number): number;
-  /** Waits until the session's principal reads no replay page elsewhere; resolves with the end of this one's turn. */
-  replayTurn(session: Session<TPrincipal>): Promise<() => void>;
+  /**
+   * Waits until the session's principal reads no other replay page; resolves with the end of this one's
+   * turn, or with null if `signal` aborted first. Anonymous sessions take turns by address.
+   */
+  replayTurn(session: Session<TPrincipal>, signal: AbortSignal): Promise<(() => void) | null>;
 }
 
 /** What a session keeps of its credential: times as epoch milliseconds (a Date costs ~100 bytes a session). */
@@ -154,29 +158,21 @@ export class Session<TPrincipal> implements SessionControls {
   }
 
   /**
-   * Waits until this session may read a replay's next page: its principal's
-   * other page reads over (one at a time, over all its connections), its
-   * budget out of debt and this connection drained, or `signal` aborted (the
+   * Waits until this session may read a replay's next page: this connection
+   * drained, its principal's other page reads over (one at a time, over all
+   * its connections) and its budget out of debt, or `signal` aborted (the
    * subscription ended: nothing holds it). Resolves with the `done` of
    * PushSink.paced, which charges what the connection was sent meanwhile. A
    * replay loop slows the looper, not the others.
    */
   async paceReplay(signal: AbortSignal): Promise<() => void> {
-    // The turn first: budget and drain are then judged with every earlier page of the principal's charged.
-    const endTurn = await this.owner.replayTurn(this);
+    // Drained before the turn is taken: a connection that stops reading holds up only its own replays.
+    await unlessAborted(signal, this.port.drained());
+    const endTurn = await this.owner.replayTurn(this, signal);
+    if (!endTurn) return () => {};
+    // Judged within the turn: every earlier page of the principal's has been charged.
     const waitMs = this.owner.chargeReplay(this, 0);
-    if (waitMs > 0 && !signal.aborted) {
-      await new Promise<void>((resolve) => {
-        const done = () => {
-          clearTimeout(timer);
-          signal.removeEventListener('abort', done);
-          resolve();
-        };
-        const timer = setTimeout(done, waitMs);
-        signal.addEventListener('abort', done);
-      });
-    }
-    if (!signal.aborted) await this.port.drained();
+    if (waitMs > 0) await sleep(waitMs, undefined, { signal }).catch(() => {});
     const sentBefore = this.port.bytesSent;
     let over = false;
     return () => {
@@ -186,4 +182,17 @@ export class Session<TPrincipal> implements SessionControls {
       endTurn();
     };
   }
+}
+
+/** Resolves when `waited` settles or `signal` aborts, whichever comes first. */
+function unlessAborted(signal: AbortSignal, waited: Promise<void>): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    signal.addEventListener('abort', done);
+    waited.then(done, done);
+  });
 }
