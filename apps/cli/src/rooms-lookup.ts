@@ -1,4 +1,4 @@
-import type { AppRouter, Room } from '@tether/protocol';
+import { type AppRouter, allRoomPages, type Room } from '@tether/protocol';
 import type { TRPCClient } from '@trpc/client';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -22,12 +22,5 @@ export async function allRooms(
   name: string | undefined,
 ): Promise<Room[]> {
   const list = which === 'mine' ? api.rooms.list : api.rooms.directory;
-  const rooms: Room[] = [];
-  let cursor: string | undefined;
-  do {
-    const page = await list.query({ name, cursor, limit: 100 });
-    rooms.push(...page.rooms);
-    cursor = page.nextCursor ?? undefined;
-  } while (cursor);
-  return rooms;
+  return allRoomPages((cursor) => list.query({ name, cursor, limit: 100 }));
 }

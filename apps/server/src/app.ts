@@ -147,8 +147,8 @@ export async function startServer(
     router: createAppRouter(withPublicErrors(chat)),
     authenticate,
     revocations,
-    // Only where there are other processes to count with (recheckMs is null in one): alone, nothing to ask.
-    roster: fanOut.recheckMs === null ? undefined : fanOut.roster,
+    // Only where there are other processes to count with: alone, nothing to ask.
+    roster: fanOut.shared ? fanOut.roster : undefined,
     version: config.version,
     logger,
     metrics,

@@ -15,6 +15,8 @@ import {
 export interface FanOut {
   bus: Bus;
   roster: Roster;
+  /** Whether other processes share it (through Redis): only then is there anyone else to count with. */
+  shared: boolean;
   /** A Redis client for counts every process shares (the sign-in and write limits); null in one process. */
   counters: RedisClient | null;
   /**
@@ -42,6 +44,7 @@ export async function openFanOut(
     return {
       bus,
       roster,
+      shared: false,
       counters: null,
       recheckMs: null,
       close: async () => void (await Promise.all([bus.close(), roster.close()])),
@@ -62,6 +65,7 @@ export async function openFanOut(
     return {
       bus,
       roster,
+      shared: true,
       counters,
       recheckMs,
       close: async () => void (await Promise.all([bus.close(), roster.close(), counters.close().catch(() => {})])),

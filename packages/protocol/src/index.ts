@@ -51,6 +51,8 @@ export {
 export type { SessionContext, SessionControls, Transport } from './core/session';
 export { storableText } from './core/storable-text';
 export { PROTOCOL_VERSION, SUPPORTED_PROTOCOL_VERSIONS } from './core/version';
+export { applyPresenceUpdate, byUsername, presenceChanges } from './presence-state';
+export { allRoomPages } from './room-pages';
 export type { AppRouter, RouterInputs, RouterOutputs } from './router';
 export { createAppRouter } from './router';
 export type { AuthSession, Credentials, RefreshInput } from './schemas/auth';
@@ -74,7 +76,6 @@ export type {
   SendMessageInput,
 } from './schemas/messages';
 export type { Presence, PresenceChanges, PresenceUpdate, TypingInput } from './schemas/presence';
-export { applyPresenceUpdate, byUsername, presenceChanges, presenceUpdateSchema } from './schemas/presence';
 export type {
   CreateRoomInput,
   FindRoomInput,

@@ -19,7 +19,7 @@ export type { Roster } from './roster/roster';
 export { type Authenticate, type Credential, unauthorized } from './session/credential';
 export { createRevocationLog, type RevocationLog, type RevocationLogOptions } from './session/revocation-log';
 export { busRevocations, type Revocation, type Revocations } from './session/revocations';
-export { TokenBucket } from './session/token-bucket';
+export { BucketsByKey } from './session/token-bucket';
 export { createSessionCore, type SessionCore, type SessionCoreOptions } from './session-core';
 export { type ApplyBatch, createGroupCommit, type GroupCommit, type Outcome, type WriteTx } from './store/group-commit';
 export { IdempotencyConflictError, sweepIdempotencyKeys } from './store/idempotency';

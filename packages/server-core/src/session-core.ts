@@ -168,7 +168,7 @@ export function createSessionCore<TRouter extends AnyTRPCRouter, TPrincipal>(
   const clock = setInterval(() => {
     const now = performance.now();
     sessions.sweep(now);
-    http.sweep(now);
+    http.sweep();
   }, tickMs).unref();
 
   return {

@@ -77,20 +77,21 @@ function inPrivateTmpfs(sizeMiB: number, dir: string, argv: string[]): { command
 const spawned = new Set<ChildProcess>();
 const ownedDirs = new Set<string>();
 
-/** A real server process (`node dist/main.js`) on loopback, ready when it logs `server.listening`. */
 /** With TETHER_TEST_CPU_PROF=<dir>, each server a test spawns writes a CPU profile there as it exits (to profile under real load). */
 function profiling(): string[] {
   const dir = process.env.TETHER_TEST_CPU_PROF;
   return dir ? ['--cpu-prof', `--cpu-prof-dir=${dir}`] : [];
 }
 
+/** A real server process (`node dist/main.js`) on loopback, ready when it logs `server.listening`. */
 export async function spawnServer(options: SpawnOptions = {}): Promise<ServerProcess> {
   const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'tether-proc-')));
   if (!options.dataDir) ownedDirs.add(dataDir);
   const tokenSecret = options.tokenSecret ?? randomBytes(32).toString('base64url');
+  const node = [process.execPath, ...profiling(), BUNDLE];
   const { command, args } = options.mountTmpfs
-    ? inPrivateTmpfs(options.mountTmpfs.sizeMiB, dataDir, [process.execPath, BUNDLE])
-    : { command: process.execPath, args: [...profiling(), BUNDLE] };
+    ? inPrivateTmpfs(options.mountTmpfs.sizeMiB, dataDir, node)
+    : { command: process.execPath, args: node.slice(1) };
   const child = spawn(command, args, {
     env: {
       ...processBase,
@@ -185,15 +186,17 @@ export function respawn(previous: ServerProcess, env: Record<string, string> = p
 
 /** Kills every process this file spawned and removes their data: tests end self-contained. */
 export async function killAllServers(): Promise<void> {
-  for (const child of spawned) {
-    child.kill('SIGCONT');
-    // A profiled server is asked to stop, so that it writes its profile; given 10 s for it.
-    if (process.env.TETHER_TEST_CPU_PROF && child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      await Promise.race([once(child, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
-    }
-    child.kill('SIGKILL');
-  }
+  await Promise.all(
+    [...spawned].map(async (child) => {
+      child.kill('SIGCONT');
+      // A profiled server is asked to stop, so that it writes its profile; given 10 s for it.
+      if (process.env.TETHER_TEST_CPU_PROF && child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        await Promise.race([once(child, 'exit'), new Promise((resolve) => setTimeout(resolve, 10_000).unref())]);
+      }
+      child.kill('SIGKILL');
+    }),
+  );
   await Promise.all(
     [...ownedDirs].map((dir) => rm(dir, { recursive: true, force: true }).then(() => ownedDirs.delete(dir))),
   );

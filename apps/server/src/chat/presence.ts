@@ -7,7 +7,7 @@ import {
   presenceChanges,
   type UserRef,
 } from '@tether/protocol';
-import { type Bus, createMemoryRoster, pushable, type Roster, TokenBucket } from '@tether/server-core';
+import { BucketsByKey, type Bus, createMemoryRoster, pushable, type Roster } from '@tether/server-core';
 
 /** How long "typing" shows after the last keystroke signal. */
 export const TYPING_TTL_MS = 5_000;
@@ -86,19 +86,9 @@ export function createPresence(bus: Bus, options: PresenceOptions = {}) {
   const roster = options.roster ?? createMemoryRoster();
   const onError = options.onError ?? (() => {});
   /** Each typing user's allowance of starts, by room and user. */
-  const typingStarts = new Map<string, TokenBucket>();
-  setInterval(() => {
-    for (const [key, allowance] of typingStarts) if (allowance.full) typingStarts.delete(key);
-  }, TYPING_SWEEP_MS).unref();
-  const mayStartTyping = (roomId: string, userId: string): boolean => {
-    const key = `${roomId}:${userId}`;
-    let allowance = typingStarts.get(key);
-    if (!allowance) {
-      allowance = new TokenBucket(TYPING_STARTS);
-      typingStarts.set(key, allowance);
-    }
-    return allowance.take();
-  };
+  const typingStarts = new BucketsByKey(TYPING_STARTS);
+  setInterval(() => typingStarts.sweep(), TYPING_SWEEP_MS).unref();
+  const mayStartTyping = (roomId: string, userId: string) => typingStarts.of(`${roomId}:${userId}`).take();
   const rooms = new Map<string, LocalRoom>();
   const watches = new Map<string, RoomWatch>();
   /** Rooms said less than a tick ago; `dirty`: changed since, to be said when the tick ends. */

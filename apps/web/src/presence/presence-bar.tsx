@@ -23,7 +23,7 @@ export function PresenceBar({ roomId, selfId }: { roomId: string; selfId: string
     ),
   );
   // Presence is only true while it is live: when the connection drops, show nobody rather than stale names.
-  const data = subscription.status === 'pending' && known?.roomId === roomId ? known : undefined;
+  const data = subscription.status === 'pending' ? known : null;
   const online = data?.online ?? [];
   return (
     <div className="presence">

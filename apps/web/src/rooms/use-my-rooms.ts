@@ -1,5 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
-import type { Room } from '@tether/protocol';
+import { allRoomPages } from '@tether/protocol';
 import { useTRPC, useTRPCClient } from '../trpc';
 
 /** How often the room list is re-read, so invitations and new rooms appear without a reload. */
@@ -15,16 +15,7 @@ export function useMyRooms() {
   const client = useTRPCClient();
   return useQuery({
     queryKey: trpc.rooms.list.queryKey(),
-    queryFn: async ({ signal }) => {
-      const rooms: Room[] = [];
-      let cursor: string | undefined;
-      do {
-        const page = await client.rooms.list.query({ cursor, limit: 100 }, { signal });
-        rooms.push(...page.rooms);
-        cursor = page.nextCursor ?? undefined;
-      } while (cursor);
-      return rooms;
-    },
+    queryFn: ({ signal }) => allRoomPages((cursor) => client.rooms.list.query({ cursor, limit: 100 }, { signal })),
     refetchInterval: ROOM_LIST_REFRESH_MS,
   });
 }

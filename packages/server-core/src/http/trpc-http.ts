@@ -7,7 +7,7 @@ import type { TransportMetrics } from '../observability/metrics';
 import { type Authenticate, unauthorized } from '../session/credential';
 import type { SessionRegistry } from '../session/registry';
 import { Session, type SessionPort } from '../session/session';
-import { TokenBucket } from '../session/token-bucket';
+import { BucketsByKey } from '../session/token-bucket';
 import { sendTrpcError } from './http-errors';
 import { isOriginAllowed, type OriginPolicy } from './origin';
 import { lastEventIdOf, SseConnection } from './sse-connection';
@@ -61,9 +61,6 @@ function procedurePath(url: URL): string | null {
   }
 }
 
-/** Buckets idle this long are full again and are dropped. */
-const IDLE_BUCKET_MS = 60_000;
-
 /**
  * tRPC over HTTP on `/trpc/`: batches through tRPC's own handler, every
  * subscription through the session core's SSE stream. Before either, calls
@@ -73,7 +70,8 @@ const IDLE_BUCKET_MS = 60_000;
 export function createTrpcHttp(options: TrpcHttpOptions) {
   const { router, sessions, authenticate, limits, metrics } = options;
   const { transformer } = router._def._config;
-  const buckets = new Map<string, { bucket: TokenBucket; usedAt: number }>();
+  /** Calls by address and by principal: the same rate for both. */
+  const buckets = new BucketsByKey({ ratePerSecond: limits.httpCallsPerSecond, burst: limits.httpCallBurst });
   /** The calls of one HTTP request that failed, so the rest count as successes. */
   const failedCalls = new WeakMap<object, Set<string>>();
   const failedPaths = (ctx: object) => {
@@ -141,19 +139,7 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
     },
   });
 
-  /** Takes `calls` from the bucket of `key` (an address, or a principal): the same rate for both. */
-  function takeCalls(key: string, calls: number): boolean {
-    let entry = buckets.get(key);
-    if (!entry) {
-      entry = {
-        bucket: new TokenBucket({ ratePerSecond: limits.httpCallsPerSecond, burst: limits.httpCallBurst }),
-        usedAt: 0,
-      };
-      buckets.set(key, entry);
-    }
-    entry.usedAt = performance.now();
-    return entry.bucket.take(calls);
-  }
+  const takeCalls = (key: string, calls: number): boolean => buckets.of(key).take(calls);
 
   /** TOO_MANY_REQUESTS for `calls` over the HTTP rate, saying when they would fit. */
   const tooManyCalls = (what: string, calls: number) =>
@@ -244,9 +230,9 @@ export function createTrpcHttp(options: TrpcHttpOptions) {
     drain(): void {
       draining = true;
     },
-    /** Drops buckets that have been idle long enough to be full again. */
-    sweep(now: number): void {
-      for (const [address, entry] of buckets) if (now - entry.usedAt > IDLE_BUCKET_MS) buckets.delete(address);
+    /** Forgets the rates of callers whose allowance is whole again. */
+    sweep(): void {
+      buckets.sweep();
     },
   };
 }

@@ -6,7 +6,7 @@ import type { TransportMetrics } from '../observability/metrics';
 import { type Authenticate, type Credential, unauthorized } from './credential';
 import { Session, type SessionOwner, type SessionPort, Subscription } from './session';
 import type { PrincipalLoad, SharedPrincipalLoads } from './shared-principal-loads';
-import { TokenBucket } from './token-bucket';
+import { BucketsByKey } from './token-bucket';
 
 /** Why a connection was not admitted. */
 export interface Refusal {
@@ -53,8 +53,8 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   subscriptionCount = 0;
   readonly #perAddress = new Map<string, number>();
   readonly #perPrincipal = new Map<string, PrincipalLoad>();
-  /** Replay budgets by principal (by address for anonymous sessions); a full one is forgotten at the sweep. */
-  readonly #replayBudgets = new Map<string, TokenBucket>();
+  /** Replay budgets by principal (by address for anonymous sessions), in bytes; full ones are forgotten at the sweep. */
+  readonly #replayBudgets: BucketsByKey;
   /**
    * By principal, while one of its replay pages is under way, the replays waiting for their turn: each
    * principal reads one page at a time, so that however many replays it loops, the store has at most one of
@@ -71,6 +71,8 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
 
   constructor(options: SessionRegistryOptions<TPrincipal>) {
     this.#options = options;
+    const { replayBytesPerSecond, replayByteBurst } = options.limits;
+    this.#replayBudgets = new BucketsByKey({ ratePerSecond: replayBytesPerSecond, burst: replayByteBurst });
   }
 
   /** Admits a new connection from `address`, or says which limit refuses it. */
@@ -277,14 +279,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   }
 
   chargeReplay(session: Session<TPrincipal>, bytes: number): number {
-    const key = replayerKey(session);
-    let budget = this.#replayBudgets.get(key);
-    if (!budget) {
-      const { replayBytesPerSecond, replayByteBurst } = this.#options.limits;
-      budget = new TokenBucket({ ratePerSecond: replayBytesPerSecond, burst: replayByteBurst });
-      this.#replayBudgets.set(key, budget);
-    }
-    return budget.reserve(bytes);
+    return this.#replayBudgets.of(replayerKey(session)).reserve(bytes);
   }
 
   async replayTurn(session: Session<TPrincipal>, signal: AbortSignal): Promise<(() => void) | null> {
@@ -324,7 +319,7 @@ export class SessionRegistry<TPrincipal> implements SessionOwner<TPrincipal> {
   sweep(now = performance.now()): void {
     const { limits, heartbeat } = this.#options;
     const wallNow = Date.now();
-    for (const [key, budget] of this.#replayBudgets) if (budget.full) this.#replayBudgets.delete(key);
+    this.#replayBudgets.sweep();
     for (const [key, revokedAt] of this.#recentlyRevoked) {
       if (now - revokedAt > RECENT_REVOCATION_MS) this.#recentlyRevoked.delete(key);
     }

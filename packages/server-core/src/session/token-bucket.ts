@@ -50,3 +50,26 @@ export class TokenBucket {
     this.#refilledAt = at;
   }
 }
+
+/**
+ * Token buckets by key (an address, a principal, a user in a room), made at
+ * first use; `sweep` forgets those that are full again, as good as new.
+ */
+export class BucketsByKey {
+  readonly #buckets = new Map<string, TokenBucket>();
+
+  constructor(private readonly settings: { ratePerSecond: number; burst: number }) {}
+
+  of(key: string): TokenBucket {
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket(this.settings);
+      this.#buckets.set(key, bucket);
+    }
+    return bucket;
+  }
+
+  sweep(): void {
+    for (const [key, bucket] of this.#buckets) if (bucket.full) this.#buckets.delete(key);
+  }
+}
